@@ -1,0 +1,101 @@
+using Flowith2Api.Gateway.Errors;
+using Flowith2Api.Gateway.Proxy;
+using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Flowith2Api.Gateway.Auth;
+
+/// <summary>
+/// Authenticates every call but health and liveness, decides the realm from the matched route (not from the raw
+/// path, so path tricks cannot reach the admin services), enforces the body size limit, and rewrites the headers
+/// the services behind see: client keys and any client-supplied internal headers are removed, the caller's key id,
+/// admin flag and the internal secret are added.
+/// </summary>
+public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys, InternalSecret secret, IOptions<GatewayOptions> options)
+{
+    private const string ApiKeyHeader = "x-api-key";
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (IsAnonymous(request.Path))
+        {
+            return next(context);
+        }
+
+        var presented = ReadPresentedKey(request.Headers);
+        if (presented.IsEmpty)
+        {
+            return DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized,
+                "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", "missing_api_key");
+        }
+
+        var entry = keys.Find(presented);
+        if (entry is null)
+        {
+            return DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized,
+                "Invalid API key.", "invalid_api_key");
+        }
+
+        if (GatewayRoutes.RealmOf(context) == GatewayRoutes.AdminRealm && !entry.IsAdmin)
+        {
+            return DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden,
+                "This route needs the admin key.", "admin_key_required");
+        }
+
+        var limit = options.Value.MaxRequestBodyBytes;
+        if (request.ContentLength > limit)
+        {
+            return DialectErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
+                $"The request body is larger than the gateway's limit of {limit} bytes.", "request_too_large");
+        }
+
+        RewriteIdentityHeaders(request.Headers, entry, secret.Value);
+        return next(context);
+    }
+
+    private static bool IsAnonymous(PathString path) =>
+        path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase);
+
+    private static ReadOnlySpan<char> ReadPresentedKey(IHeaderDictionary headers)
+    {
+        var authorization = headers.Authorization.ToString().AsSpan().Trim();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return authorization[7..].Trim();
+        }
+
+        return headers[ApiKeyHeader].ToString().AsSpan().Trim();
+    }
+
+    private static void RewriteIdentityHeaders(IHeaderDictionary headers, ApiKeyEntry entry, string? internalSecret)
+    {
+        List<string>? spoofed = null;
+        foreach (var name in headers.Keys)
+        {
+            if (name.StartsWith(InternalHeaders.Prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                (spoofed ??= []).Add(name);
+            }
+        }
+
+        if (spoofed is not null)
+        {
+            foreach (var name in spoofed)
+            {
+                headers.Remove(name);
+            }
+        }
+
+        headers.Remove(HeaderNames.Authorization);
+        headers.Remove(ApiKeyHeader);
+        headers[InternalHeaders.KeyId] = entry.Id;
+        headers[InternalHeaders.KeyIsAdmin] = entry.IsAdmin ? "true" : "false";
+        if (internalSecret is not null)
+        {
+            headers[InternalHeaders.Secret] = internalSecret;
+        }
+    }
+}

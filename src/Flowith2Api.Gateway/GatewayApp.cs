@@ -1,0 +1,29 @@
+using Flowith2Api.Gateway.Auth;
+using Flowith2Api.ServiceDefaults;
+
+namespace Flowith2Api.Gateway;
+
+/// <summary>Builds the Gateway: the only public port, YARP in front of the services.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.AddServiceDefaults();
+        builder.AddGatewayServices();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<ApiKeyAuthMiddleware>();
+        app.MapDefaultEndpoints();
+        app.MapGatewayProxy();
+        return app;
+    }
+}

@@ -1,0 +1,64 @@
+using Flowith2Api.Gateway.Auth;
+using Flowith2Api.Gateway.Errors;
+using Flowith2Api.Gateway.Proxy;
+using Flowith2Api.ServiceDefaults;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace Flowith2Api.Gateway;
+
+public static class GatewayServices
+{
+    public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        UsePublicPort(builder);
+        builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelLimits>();
+
+        var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddReverseProxy()
+            .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions))
+            .AddServiceDiscoveryDestinationResolver();
+        return builder;
+    }
+
+    public static WebApplication MapGatewayProxy(this WebApplication app)
+    {
+        app.MapReverseProxy(proxy => proxy.UseMiddleware<ForwardingErrorMiddleware>());
+        app.MapFallback(static context => DialectErrors.WriteAsync(context, StatusCodes.Status404NotFound,
+            $"Unknown route: {context.Request.Method} {context.Request.Path}. See GET /v1/models and the README for the API surface.",
+            "unknown_route"));
+        return app;
+    }
+
+    /// <summary>
+    /// <c>PORT</c> [8787] is the public port when nothing else (ASPNETCORE_URLS, --urls, the AppHost's endpoint)
+    /// says where to listen.
+    /// </summary>
+    private static void UsePublicPort(WebApplicationBuilder builder)
+    {
+        if (!string.IsNullOrEmpty(builder.Configuration["urls"])
+            || !string.IsNullOrEmpty(builder.Configuration["http_ports"])
+            || builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            return;
+        }
+
+        var port = int.TryParse(builder.Configuration[SeedSettings.Port], out var p) && p is > 0 and < 65536 ? p : 8787;
+        builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
+    }
+
+    private sealed class ConfigureKestrelLimits(IOptions<GatewayOptions> options) : IConfigureOptions<KestrelServerOptions>
+    {
+        public void Configure(KestrelServerOptions kestrel)
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using Flowith2Api.Gateway.Errors;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Flowith2Api.Gateway.Proxy;
+
+/// <summary>
+/// Turns a forwarding failure into a JSON error in the caller's dialect, but only while the response has not
+/// started: once bytes went out, the service behind owns the stream and YARP aborts it.
+/// </summary>
+public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILogger<ForwardingErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await next(context);
+
+        var error = context.GetForwarderErrorFeature();
+        if (error is null || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        LogForwardingError(logger, error.Error, context.Request.Path, error.Exception?.GetType().Name);
+        var (status, message, code) = error.Error switch
+        {
+            ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout,
+                "The service behind the gateway did not answer in time.", "gateway_timeout"),
+            ForwarderError.NoAvailableDestinations => (StatusCodes.Status503ServiceUnavailable,
+                "The service behind the gateway is not available.", "service_unavailable"),
+            ForwarderError.RequestBodyClient when IsTooLarge(error.Exception) => (StatusCodes.Status413PayloadTooLarge,
+                "The request body is larger than the gateway's limit.", "request_too_large"),
+            ForwarderError.RequestBodyClient or ForwarderError.RequestCanceled => (StatusCodes.Status400BadRequest,
+                "The request body could not be read.", "invalid_request_body"),
+            _ => (StatusCodes.Status502BadGateway,
+                "The service behind the gateway could not be reached.", "bad_gateway"),
+        };
+
+        await DialectErrors.WriteAsync(context, status, message, code);
+    }
+
+    private static bool IsTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding failed ({Error}) for {Path}: {ExceptionType}")]
+    private static partial void LogForwardingError(ILogger logger, ForwarderError error, PathString path, string? exceptionType);
+}

@@ -1,0 +1,114 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Flowith2Api.ServiceDefaults;
+
+/// <summary>
+/// What every Flowith2Api service shares: OpenTelemetry, health checks, service discovery,
+/// resilience for internal calls, the seed's LOG_LEVEL, the internal-secret guard and request ids.
+/// </summary>
+public static class Extensions
+{
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+    public const string MetricsEndpointPath = "/metrics";
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ApplySeedLogLevel();
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+
+        builder.Services.AddServiceDiscovery();
+        builder.Services.ConfigureHttpClientDefaults(http =>
+        {
+            http.AddStandardResilienceHandler();
+            http.AddServiceDiscovery();
+        });
+
+        builder.Services.AddSingleton<InternalSecret>();
+        return builder;
+    }
+
+    /// <summary>Maps LOG_LEVEL (debug|info|warn|error) from the original project onto the logging minimum level.</summary>
+    public static TBuilder ApplySeedLogLevel<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var level = SeedSettings.ParseLogLevel(builder.Configuration[SeedSettings.LogLevel]);
+        if (level is { } minimum)
+        {
+            builder.Logging.SetMinimumLevel(minimum);
+            builder.Logging.AddFilter("Flowith2Api", minimum);
+        }
+
+        return builder;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddMeter(Telemetry.MeterName)
+                .AddPrometheusExporter())
+            .WithTracing(tracing => tracing
+                .AddSource(Telemetry.ActivitySourceName)
+                .AddSource("Yarp.ReverseProxy")
+                .AddAspNetCoreInstrumentation(options =>
+                    options.Filter = context => !IsInfrastructurePath(context.Request.Path))
+                .AddHttpClientInstrumentation());
+
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// The middleware every internal service runs first: request ids on traces and responses, then the
+    /// internal-secret guard (calls that bypass the Gateway are refused).
+    /// </summary>
+    public static WebApplication UseInternalServiceDefaults(this WebApplication app)
+    {
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<InternalSecretMiddleware>();
+        return app;
+    }
+
+    /// <summary>Health (<c>/health</c>: every check), liveness (<c>/alive</c>), Prometheus text (<c>/metrics</c>).</summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks(HealthEndpointPath);
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        return app;
+    }
+
+    public static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
+        path.StartsWithSegments(HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(MetricsEndpointPath, StringComparison.OrdinalIgnoreCase);
+}

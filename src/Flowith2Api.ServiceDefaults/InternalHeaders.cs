@@ -1,0 +1,14 @@
+namespace Flowith2Api.ServiceDefaults;
+
+/// <summary>
+/// Headers the Gateway adds for the services behind it. The Gateway strips any client-supplied copy first, and a
+/// service only believes them when the request also carries the internal secret.
+/// </summary>
+public static class InternalHeaders
+{
+    public const string Prefix = "x-flowith2api-";
+    public const string Secret = "x-flowith2api-internal";
+    public const string KeyId = "x-flowith2api-key-id";
+    public const string KeyIsAdmin = "x-flowith2api-admin";
+    public const string RequestId = "x-request-id";
+}

@@ -1,0 +1,6 @@
+namespace Flowith2Api.AdminService;
+
+public static class Program
+{
+    public static Task Main(string[] args) => AdminServiceApp.Create(args).RunAsync();
+}

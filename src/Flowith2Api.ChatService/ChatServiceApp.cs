@@ -1,0 +1,29 @@
+using Flowith2Api.ChatService.Apis;
+using Flowith2Api.ServiceDefaults;
+
+namespace Flowith2Api.ChatService;
+
+/// <summary>Builds the ChatService: dialects → conversation model → Flowith adapter.</summary>
+public static class ChatServiceApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        builder.AddServiceDefaults();
+        builder.AddChatServices();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseInternalServiceDefaults();
+        app.MapDefaultEndpoints();
+        app.MapOpenAIChatCompletionsApi();
+        app.MapFallback(static context => Dialects.OpenAI.OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
+            $"Unknown route: {context.Request.Method} {context.Request.Path}.", "not_found_error", "unknown_route"));
+        return app;
+    }
+}

@@ -1,0 +1,242 @@
+using System.Text;
+using System.Text.Json;
+using Flowith2Api.ChatService.Conversation;
+
+namespace Flowith2Api.ChatService.Dialects.OpenAI;
+
+/// <summary>A request the client must fix: a 400 naming the offending field.</summary>
+public sealed record RequestError(string Message, string? Param, string Code = "invalid_request_error");
+
+/// <summary>OpenAI chat completions request → conversation request. Pure; validates as it maps.</summary>
+public static class OpenAIRequestMapper
+{
+    public const string DefaultPublicModel = "flowith";
+
+    public static RequestError? TryMap(OpenAIChatRequest body, string? defaultModel, out ConversationRequest request)
+    {
+        request = null!;
+        if (body.Messages is null)
+        {
+            return new RequestError("'messages' is required: an array of {role, content} objects.", "messages", "missing_required_parameter");
+        }
+
+        if (body.Messages.Count == 0)
+        {
+            return new RequestError("'messages' must contain at least one message.", "messages");
+        }
+
+        if (body.N is > 1)
+        {
+            return new RequestError("'n' greater than 1 is not supported: the upstream returns one answer per request.", "n", "unsupported_parameter");
+        }
+
+        if (body.N is < 1)
+        {
+            return new RequestError("'n' must be at least 1.", "n");
+        }
+
+        var maxTokens = body.MaxCompletionTokens ?? body.MaxTokens;
+        if (maxTokens is < 1)
+        {
+            return new RequestError("'max_tokens' must be a positive integer.", body.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+        }
+
+        if (body.Temperature is < 0 or > 2 || (body.Temperature is { } t && double.IsNaN(t)))
+        {
+            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
+        }
+
+        if (body.TopP is < 0 or > 1 || (body.TopP is { } p && double.IsNaN(p)))
+        {
+            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
+        }
+
+        var stopError = ReadStop(body.Stop, out var stop);
+        if (stopError is not null)
+        {
+            return stopError;
+        }
+
+        var messages = new List<ConversationMessage>(body.Messages.Count);
+        for (var i = 0; i < body.Messages.Count; i++)
+        {
+            var error = MapMessage(body.Messages[i], i, out var message);
+            if (error is not null)
+            {
+                return error;
+            }
+
+            messages.Add(message);
+        }
+
+        var model = string.IsNullOrWhiteSpace(body.Model) ? (string.IsNullOrWhiteSpace(defaultModel) ? DefaultPublicModel : defaultModel) : body.Model.Trim();
+        request = new ConversationRequest
+        {
+            Messages = messages,
+            PublicModel = model,
+            UpstreamModel = string.Equals(model, DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : model,
+            Stream = body.Stream == true,
+            MaxTokens = maxTokens,
+            Temperature = body.Temperature,
+            TopP = body.TopP,
+            Stop = stop,
+        };
+        return null;
+    }
+
+    private static RequestError? MapMessage(OpenAIChatMessage? source, int index, out ConversationMessage message)
+    {
+        message = null!;
+        var param = $"messages[{index}]";
+        if (source is null)
+        {
+            return new RequestError($"{param} must be an object with 'role' and 'content'.", param);
+        }
+
+        ConversationRole role;
+        switch (source.Role)
+        {
+            case "system" or "developer":
+                role = ConversationRole.System;
+                break;
+            case "user":
+                role = ConversationRole.User;
+                break;
+            case "assistant":
+                role = ConversationRole.Assistant;
+                break;
+            case "tool" or "function":
+                role = ConversationRole.Tool;
+                break;
+            case null:
+                return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
+            default:
+                return new RequestError($"{param}.role '{Truncate(source.Role)}' is not one of system, developer, user, assistant, tool.", $"{param}.role");
+        }
+
+        var textError = FlattenContent(source.Content, $"{param}.content", out var text);
+        if (textError is not null)
+        {
+            return textError;
+        }
+
+        if (role == ConversationRole.Assistant && source.ToolCalls is { ValueKind: JsonValueKind.Array } calls && calls.GetArrayLength() > 0)
+        {
+            text = string.IsNullOrEmpty(text) ? "Tool calls: " + calls.GetRawText() : text + "\nTool calls: " + calls.GetRawText();
+        }
+
+        if (role is ConversationRole.User or ConversationRole.System && text.Length == 0 && source.Content is null)
+        {
+            return new RequestError($"{param}.content is required for the {source.Role} role.", $"{param}.content", "missing_required_parameter");
+        }
+
+        message = new ConversationMessage(role, text);
+        return null;
+    }
+
+    /// <summary>Content as a string, or parts (text, image_url, …) flattened to text for the seek API.</summary>
+    private static RequestError? FlattenContent(JsonElement? content, string param, out string text)
+    {
+        text = "";
+        if (content is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            text = element.GetString() ?? "";
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError($"{param} must be a string or an array of content parts.", param);
+        }
+
+        var builder = new StringBuilder();
+        var index = 0;
+        foreach (var part in element.EnumerateArray())
+        {
+            var partParam = $"{param}[{index++}]";
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return new RequestError($"{partParam} must be an object with a 'type'.", partParam);
+            }
+
+            switch (type.GetString())
+            {
+                case "text" or "input_text":
+                    if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+                    {
+                        return new RequestError($"{partParam}.text must be a string.", $"{partParam}.text");
+                    }
+
+                    if (builder.Length > 0)
+                    {
+                        builder.Append('\n');
+                    }
+
+                    builder.Append(partText.GetString());
+                    break;
+                case "image_url" or "input_image":
+                    AppendPlaceholder(builder, "[image]");
+                    break;
+                case "input_audio" or "file":
+                    AppendPlaceholder(builder, "[file]");
+                    break;
+                default:
+                    return new RequestError($"{partParam}.type '{Truncate(type.GetString())}' is not supported; use text or image_url.", $"{partParam}.type");
+            }
+        }
+
+        text = builder.ToString();
+        return null;
+    }
+
+    private static void AppendPlaceholder(StringBuilder builder, string placeholder)
+    {
+        if (builder.Length > 0)
+        {
+            builder.Append('\n');
+        }
+
+        builder.Append(placeholder);
+    }
+
+    private static RequestError? ReadStop(JsonElement? stop, out IReadOnlyList<string> result)
+    {
+        result = [];
+        if (stop is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            result = [element.GetString()!];
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() > 4)
+        {
+            return new RequestError("'stop' must be a string or an array of at most 4 strings.", "stop");
+        }
+
+        var list = new List<string>();
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                return new RequestError("'stop' must be a string or an array of at most 4 strings.", "stop");
+            }
+
+            list.Add(item.GetString()!);
+        }
+
+        result = list;
+        return null;
+    }
+
+    private static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+}

@@ -1,0 +1,40 @@
+using Flowith2Api.AppHost;
+using Flowith2Api.AppHost.Infrastructure;
+using Flowith2Api.ServiceDefaults;
+
+var settings = AppHostSettings.FromArgs(ref args);
+var builder = DistributedApplication.CreateBuilder(args);
+settings.ReadConfiguration(builder.Configuration);
+
+var infrastructure = InfrastructureSelector.Add(builder, settings);
+var secrets = SecretParameters.Add(builder, settings);
+
+var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
+    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens);
+var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis);
+var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service", secrets, infrastructure.Redis, infrastructure.AdminDb)
+    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
+    .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
+    .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey);
+
+if (settings.FakeUpstream)
+{
+    var fake = builder.AddProject<Projects.Flowith2Api_FakeFlowith>("fake-flowith", launchProfileName: null)
+        .WithHttpEndpoint(name: "http")
+        .WithHttpHealthCheck("/health");
+    chat.WithEnvironment(SeedSettings.FlowithBase, fake.GetEndpoint("http")).WaitFor(fake);
+}
+
+builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launchProfileName: null)
+    .WithHttpEndpoint(port: settings.GatewayPort, name: "http", isProxied: false)
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck("/health")
+    .WithEnvironment(SeedSettings.InternalSecret, secrets.InternalSecret)
+    .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
+    .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey)
+    .WithSeedEnvironment(builder.Configuration)
+    .WithReference(chat).WaitFor(chat)
+    .WithReference(tools).WaitFor(tools)
+    .WithReference(admin).WaitFor(admin);
+
+builder.Build().Run();

@@ -5,7 +5,7 @@ namespace Flowith2Api.ServiceDefaults;
 
 /// <summary>
 /// Gives every request an id: the caller's <c>x-request-id</c> when it is a sane token, else a new one. The id is
-/// put back on the request (so YARP forwards it), on the response, on the current span and in
+/// put back on the request (so YARP forwards it), on the response (once), on the current span and in
 /// <see cref="HttpContext.TraceIdentifier"/>.
 /// </summary>
 public sealed class RequestIdMiddleware(RequestDelegate next)
@@ -23,8 +23,16 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
         }
 
         context.TraceIdentifier = id;
-        context.Response.Headers[InternalHeaders.RequestId] = id;
         Activity.Current?.SetTag(Telemetry.RequestIdTag, id);
+
+        // Set when the response starts, so a copy forwarded from a service behind (YARP copies response headers)
+        // is replaced rather than repeated.
+        context.Response.OnStarting(static state =>
+        {
+            var http = (HttpContext)state;
+            http.Response.Headers[InternalHeaders.RequestId] = http.TraceIdentifier;
+            return Task.CompletedTask;
+        }, context);
         return next(context);
     }
 

@@ -1,0 +1,159 @@
+using System.ClientModel;
+using System.Diagnostics;
+using Flowith2Api.AdminService;
+using Flowith2Api.ChatService;
+using Flowith2Api.FakeFlowith;
+using Flowith2Api.Gateway;
+using Flowith2Api.ToolService;
+using OpenAI;
+using OpenAI.Chat;
+using OpenTelemetry.Trace;
+
+namespace Flowith2Api.Tests.Infrastructure;
+
+/// <summary>Settings for one in-process cluster; tests that need other timeouts or credentials make their own.</summary>
+public sealed record GatewayClusterOptions
+{
+    public string FlowithTokens { get; init; } = "flo_test_credential_alpha";
+    public string ApiKeys { get; init; } = $"{GatewayCluster.UserKey},{GatewayCluster.SecondUserKey}";
+    public string AdminKey { get; init; } = GatewayCluster.AdminKeyValue;
+    public IReadOnlyDictionary<string, string> ChatSettings { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
+    public bool CaptureTraces { get; init; }
+}
+
+/// <summary>
+/// The real Gateway, ChatService, ToolService and AdminService, each on its own Kestrel port on loopback, in front
+/// of a fake Flowith: real HTTP, the real YARP pipeline and the real adapter, all in the test process.
+/// </summary>
+public sealed class GatewayCluster : IAsyncDisposable
+{
+    public const string UserKey = "sk-test-user-key-0001";
+    public const string SecondUserKey = "sk-test-user-key-0002";
+    public const string AdminKeyValue = "sk-test-admin-key-0001";
+    public const string InternalSecret = "test-internal-secret-0123456789abcdef";
+
+    private readonly List<WebApplication> _apps = [];
+
+    private GatewayCluster(FakeFlowithServer fake) => Fake = fake;
+
+    public FakeFlowithServer Fake { get; }
+    public Uri GatewayUri { get; private set; } = null!;
+    public Uri ChatServiceUri { get; private set; } = null!;
+    public Uri AdminServiceUri { get; private set; } = null!;
+    public Uri ToolServiceUri { get; private set; } = null!;
+
+    /// <summary>Spans seen while this cluster ran (with <see cref="GatewayClusterOptions.CaptureTraces"/>).</summary>
+    public List<Activity> Spans { get; } = [];
+
+    public static async Task<GatewayCluster> StartAsync(GatewayClusterOptions? options = null)
+    {
+        options ??= new GatewayClusterOptions();
+        var cluster = new GatewayCluster(await FakeFlowithServer.StartAsync());
+        try
+        {
+            await cluster.StartServicesAsync(options);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartServicesAsync(GatewayClusterOptions options)
+    {
+        string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
+        string[] chatArgs =
+        [
+            .. common,
+            $"--FLOWITH_BASE={Fake.BaseUri}",
+            $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
+            .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
+        ];
+        ChatServiceUri = await StartAsync(ChatServiceApp.Create(chatArgs));
+        ToolServiceUri = await StartAsync(ToolServiceApp.Create(common));
+        AdminServiceUri = await StartAsync(AdminServiceApp.Create(common));
+
+        string[] gatewayArgs =
+        [
+            .. common,
+            $"--API_KEYS={options.ApiKeys}",
+            $"--ADMIN_KEY={options.AdminKey}",
+            $"--services:chat-service:http:0={ChatServiceUri}",
+            $"--services:tool-service:http:0={ToolServiceUri}",
+            $"--services:admin-service:http:0={AdminServiceUri}",
+            .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
+        ];
+        GatewayUri = await StartAsync(GatewayApp.Create(gatewayArgs, builder =>
+        {
+            if (options.CaptureTraces)
+            {
+                // Activity listeners are process-wide: the Gateway's tracer provider sees the spans of every app here.
+                builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
+            }
+        }));
+    }
+
+    private async Task<Uri> StartAsync(WebApplication app)
+    {
+        _apps.Add(app);
+        await app.StartAsync();
+        return new Uri(app.Urls.First());
+    }
+
+    public HttpClient CreateClient(string? apiKey = UserKey, TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = GatewayUri, Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        }
+
+        return client;
+    }
+
+    /// <summary>The official OpenAI SDK pointed at the Gateway.</summary>
+    public ChatClient CreateOpenAIChatClient(string apiKey = UserKey, string model = "flowith") =>
+        new(model, new ApiKeyCredential(apiKey), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(GatewayUri, "/v1"),
+            NetworkTimeout = TimeSpan.FromSeconds(30),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
+        });
+
+    public async ValueTask DisposeAsync()
+    {
+        for (var i = _apps.Count - 1; i >= 0; i--)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _apps[i].StopAsync(timeout.Token);
+            }
+            finally
+            {
+                await _apps[i].DisposeAsync();
+            }
+        }
+
+        await Fake.DisposeAsync();
+    }
+}
+
+/// <summary>One shared cluster for the tests that only need the defaults.</summary>
+public sealed class GatewayClusterFixture : IAsyncLifetime
+{
+    public GatewayCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { CaptureTraces = true });
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayClusterCollection : ICollectionFixture<GatewayClusterFixture>
+{
+    public const string Name = "gateway cluster";
+}

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Flowith2Api.AppHost.Tests;
+
+/// <summary>
+/// The real AppHost, as <c>dotnet run --project src/Flowith2Api.AppHost -- --fake-upstream</c> starts it: Redis and
+/// PostgreSQL (local executables here, no Docker engine), the four services, and the fake Flowith, on a random
+/// gateway port with a temporary data directory.
+/// </summary>
+public sealed class AppHostFixture : IAsyncLifetime
+{
+    public const string ApiKey = "sk-apphost-test-user-key";
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private string _dataDirectory = null!;
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public Uri GatewayUri { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var port = FreePort();
+        _dataDirectory = Path.Combine(Path.GetTempPath(), "flowith2api-apphost-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dataDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            // PostgreSQL runs as an unprivileged user when the tests run as root: it must be able to reach its data.
+            File.SetUnixFileMode(_dataDirectory, (UnixFileMode)0b111_101_101);
+        }
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Flowith2Api_AppHost>(
+        [
+            "--fake-upstream",
+            $"PORT={port}",
+            $"DATA_DIR={_dataDirectory}",
+            $"API_KEYS={ApiKey}",
+            "LOG_LEVEL=warn",
+        ]);
+
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        App = await builder.BuildAsync(timeout.Token);
+        await App.StartAsync(timeout.Token);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync("gateway", timeout.Token);
+        GatewayUri = new Uri($"http://localhost:{port}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

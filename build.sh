@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Flowith2Api build entry point.
+#   ./build.sh test    install what the tests need (when missing), build, run every test, print a summary
+#   ./build.sh deps    only install the system packages the tests and the AppHost use
+#   ./build.sh build   only build the solution
+set -euo pipefail
+cd "$(dirname "$0")"
+
+results_dir="${RESULTS_DIR:-$PWD/artifacts/test-results}"
+
+have_postgres() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1
+}
+
+deps() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  have_postgres || missing+=(postgresql)
+  command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" != "0" ]; then
+    echo "Missing system packages: ${missing[*]}. Install them (sudo apt-get install -y ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+  echo "Installing ${missing[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  dotnet build Flowith2Api.sln -c Debug -warnaserror --nologo -v minimal
+}
+
+summary() {
+  local passed=0 failed=0 skipped=0 total=0 file counters
+  for file in "$results_dir"/*.trx; do
+    [ -f "$file" ] || continue
+    counters=$(grep -o '<Counters [^>]*' "$file" | head -n 1)
+    total=$((total + $(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    passed=$((passed + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+  done
+  skipped=$((total - passed - failed))
+  echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+}
+
+test_all() {
+  deps
+  build
+  rm -rf "$results_dir"
+  mkdir -p "$results_dir"
+  local status=0
+  dotnet test Flowith2Api.sln --no-build --nologo \
+    --logger "trx" --results-directory "$results_dir" \
+    --blame-hang-timeout 5m || status=$?
+  summary
+  return "$status"
+}
+
+case "${1:-test}" in
+  deps) deps ;;
+  build) build ;;
+  test) test_all ;;
+  *) echo "usage: $0 [test|deps|build]" >&2; exit 2 ;;
+esac

@@ -3,6 +3,7 @@
 #   ./build.sh test    install what the tests need (when missing), build, run every test, print a summary
 #   ./build.sh deps    only install the system packages the tests and the AppHost use
 #   ./build.sh build   only build the solution
+#   ./build.sh format  check that the code is formatted (dotnet format)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,6 +35,10 @@ build() {
   dotnet build Flowith2Api.sln -c Debug -warnaserror --nologo -v minimal
 }
 
+format_check() {
+  dotnet format Flowith2Api.sln --verify-no-changes --no-restore -v quiet
+}
+
 summary() {
   local passed=0 failed=0 skipped=0 total=0 file counters
   for file in "$results_dir"/*.trx; do
@@ -50,6 +55,7 @@ summary() {
 test_all() {
   deps
   build
+  format_check
   rm -rf "$results_dir"
   mkdir -p "$results_dir"
   local status=0
@@ -63,6 +69,7 @@ test_all() {
 case "${1:-test}" in
   deps) deps ;;
   build) build ;;
+  format) format_check ;;
   test) test_all ;;
-  *) echo "usage: $0 [test|deps|build]" >&2; exit 2 ;;
+  *) echo "usage: $0 [test|deps|build|format]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Configuration;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 
 namespace Flowith2Api.AppHost;
 

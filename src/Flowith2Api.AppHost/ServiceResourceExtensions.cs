@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Configuration;
 using Flowith2Api.AppHost.Infrastructure;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 
 namespace Flowith2Api.AppHost;
 

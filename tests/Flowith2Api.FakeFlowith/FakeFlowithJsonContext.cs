@@ -48,12 +48,27 @@ public static class FakeScenarioJson
 {
     private static readonly Dictionary<string, string> KeysByName = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["text"] = "text", ["chunkSize"] = "chunk", ["chunkDelayMs"] = "delay", ["latencyMs"] = "latency",
-        ["docStyle"] = "doc-style", ["terminator"] = "terminator", ["searching"] = "searching", ["think"] = "think",
-        ["status"] = "status", ["retryAfterSeconds"] = "retry-after", ["stallBeforeHeadersMs"] = "stall-before-headers",
-        ["stallAfterChunks"] = "stall-after", ["stallMs"] = "stall", ["empty"] = "empty", ["emptyBody"] = "empty-body",
-        ["resetAfterChunks"] = "reset-after", ["crlf"] = "crlf", ["splitWrites"] = "split", ["keepAliveLines"] = "keepalive",
-        ["nonStreamField"] = "field", ["rateLimitPerMinute"] = "ratelimit",
+        ["text"] = "text",
+        ["chunkSize"] = "chunk",
+        ["chunkDelayMs"] = "delay",
+        ["latencyMs"] = "latency",
+        ["docStyle"] = "doc-style",
+        ["terminator"] = "terminator",
+        ["searching"] = "searching",
+        ["think"] = "think",
+        ["status"] = "status",
+        ["retryAfterSeconds"] = "retry-after",
+        ["stallBeforeHeadersMs"] = "stall-before-headers",
+        ["stallAfterChunks"] = "stall-after",
+        ["stallMs"] = "stall",
+        ["empty"] = "empty",
+        ["emptyBody"] = "empty-body",
+        ["resetAfterChunks"] = "reset-after",
+        ["crlf"] = "crlf",
+        ["splitWrites"] = "split",
+        ["keepAliveLines"] = "keepalive",
+        ["nonStreamField"] = "field",
+        ["rateLimitPerMinute"] = "ratelimit",
     };
 
     /// <summary>A scenario from a JSON object (or a JSON string holding a spec).</summary>

@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Configuration;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +35,9 @@ public static class InfrastructureSelector
                 string.IsNullOrWhiteSpace(dbConnection) ? null : new(builder.AddConnectionString(AdminDbName), AdminDbName));
         }
 
-        var mode = settings.InfrastructureMode;
+        // Publishing (the Aspire manifest for aspirate/Kubernetes) always describes containers: a cluster runs images,
+        // not this machine's binaries.
+        var mode = builder.ExecutionContext.IsPublishMode ? "containers" : settings.InfrastructureMode;
         if (mode is "auto" or "containers" && (mode == "containers" || ContainerRuntimeAnswers()))
         {
             var redis = builder.AddRedis(RedisName).WithDataVolume();
@@ -73,10 +75,10 @@ public static class InfrastructureSelector
     {
         var port = FreePort();
         var script = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "..", "scripts", "run-postgres.sh"));
-        var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=flowith2api";
+        var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=" + AdminDbName;
         var resource = new LocalServerResource("postgres", "bash", Path.GetDirectoryName(script)!, connectionString);
         var postgres = builder.AddResource(resource)
-            .WithArgs(script, binDirectory, dataDirectory, port.ToString(System.Globalization.CultureInfo.InvariantCulture), "flowith2api")
+            .WithArgs(script, binDirectory, dataDirectory, port.ToString(System.Globalization.CultureInfo.InvariantCulture), AdminDbName)
             .WithEndpoint(name: "tcp", port: port, targetPort: port, scheme: "tcp", isProxied: false)
             .WithTcpHealthCheck(builder, port);
 

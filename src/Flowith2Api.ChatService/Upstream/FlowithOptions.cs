@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Options;
 using System.ComponentModel.DataAnnotations;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Upstream;
 

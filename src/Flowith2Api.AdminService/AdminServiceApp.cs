@@ -11,13 +11,7 @@ public static class AdminServiceApp
 
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        builder.AddServiceDefaults();
+        var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
         var connectionString = builder.Configuration.GetConnectionString(DatabaseConnectionName);
         if (!string.IsNullOrWhiteSpace(connectionString))
@@ -31,10 +25,7 @@ public static class AdminServiceApp
         var app = builder.Build();
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
-        app.MapFallback(static (HttpContext context) => TypedResults.Problem(
-            statusCode: StatusCodes.Status404NotFound,
-            title: "Not found",
-            detail: $"The admin service has no route {context.Request.Method} {context.Request.Path}."));
+        app.MapProblemFallback("admin service");
         return app;
     }
 

@@ -8,13 +8,7 @@ public static class ChatServiceApp
 {
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            Args = args,
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-
-        builder.AddServiceDefaults();
+        var builder = ServiceHost.CreateBuilder(args);
         builder.AddChatServices();
         configure?.Invoke(builder);
 

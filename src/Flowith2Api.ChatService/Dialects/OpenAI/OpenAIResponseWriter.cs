@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
 
@@ -129,7 +130,7 @@ public sealed class OpenAIStreamWriter : IDisposable
     {
         _pipe.Write(DataPrefix);
         _json.Reset(_pipe);
-        OpenAIErrors.WriteErrorObject(_json, message, type, code);
+        ErrorEnvelopes.WriteOpenAI(_json, message, type, code);
         _json.Flush();
         _pipe.Write(EventEnd);
         _pipe.Write(DoneEvent);

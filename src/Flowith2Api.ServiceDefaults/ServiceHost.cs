@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Flowith2Api.ServiceDefaults;
+
+/// <summary>How every Flowith2Api service starts: the same builder, the same fallback.</summary>
+public static class ServiceHost
+{
+    /// <summary>
+    /// A web application builder with the service defaults. The content root is the binary's folder, so a service
+    /// started from another directory (as the AppHost and the tests do) still finds its appsettings.json.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.AddServiceDefaults();
+        return builder;
+    }
+
+    /// <summary>A ProblemDetails 404 for every route an internal service does not have.</summary>
+    public static WebApplication MapProblemFallback(this WebApplication app, string serviceName)
+    {
+        app.MapFallback((HttpContext context) => TypedResults.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Not found",
+            detail: $"The {serviceName} has no route {context.Request.Method} {context.Request.Path}."));
+        return app;
+    }
+}

@@ -16,6 +16,7 @@ public static class ChatServiceApp
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
         app.MapOpenAIChatCompletionsApi();
+        app.MapModelsApi();
         app.MapFallback(static context => Dialects.OpenAI.OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
             $"Unknown route: {context.Request.Method} {context.Request.Path}.", "not_found_error", "unknown_route"));
         return app;

@@ -1,6 +1,7 @@
 using System.Net;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
+using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -20,7 +21,20 @@ public static class ChatServices
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.Services.AddSingleton<CredentialPool>();
+        builder.Services.AddOptions<ChatOptions>()
+            .Configure<IConfiguration>(ChatOptions.Bind)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddOptions<PoolOptions>().Configure<IConfiguration>(BindPoolOptions);
+        builder.Services.AddOptions<ModelCatalogOptions>().Configure<IConfiguration>(ModelCatalogOptions.Bind).ValidateOnStart();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ICredentialSource, EnvironmentCredentialSource>();
+        builder.Services.AddSingleton<ICredentialPool, CredentialPool>();
+        builder.Services.AddSingleton<CredentialProbeService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CredentialProbeService>());
+        builder.Services.AddSingleton<ChatExecutor>();
+        builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();
         // The upstream client must not get the default resilience handler: it would retry POSTs (spending credits)
         // and cap every attempt at 10 s. Failover and timeouts are ours.
@@ -43,16 +57,39 @@ public static class ChatServices
             });
 #pragma warning restore EXTEXP0001
 
-        AddRedisIfConfigured(builder);
+        AddStateStore(builder);
         return builder;
     }
 
-    private static void AddRedisIfConfigured(WebApplicationBuilder builder)
+    private static void BindPoolOptions(PoolOptions options, IConfiguration configuration)
+    {
+        options.TransientCooldown = TimeSpan.FromMilliseconds(ChatOptions.ReadInt(configuration, SeedSettings.UpstreamRetryBackoffMs, 200));
+        var probe = ChatOptions.ReadInt(configuration, "CREDENTIAL_PROBE_INTERVAL_SECONDS", (int)options.ProbeInterval.TotalSeconds);
+        options.ProbeInterval = TimeSpan.FromSeconds(Math.Max(0, probe));
+        var rateLimitCooldown = ChatOptions.ReadInt(configuration, "RATE_LIMIT_COOLDOWN_MS", (int)options.RateLimitCooldown.TotalMilliseconds);
+        options.RateLimitCooldown = TimeSpan.FromMilliseconds(Math.Max(0, rateLimitCooldown));
+    }
+
+    /// <summary>Redis when configured (shared by every replica), else this process's memory (single instance).</summary>
+    private static void AddStateStore(WebApplicationBuilder builder)
+    {
+        if (AddRedisIfConfigured(builder))
+        {
+            builder.Services.AddSingleton(new RedisKeys(builder.Configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:"));
+            builder.Services.AddSingleton<ICredentialStateStore, RedisCredentialStateStore>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<ICredentialStateStore, InMemoryCredentialStateStore>();
+        }
+    }
+
+    private static bool AddRedisIfConfigured(WebApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(RedisConnectionName) ?? builder.Configuration[SeedSettings.RedisUrl];
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            return;
+            return false;
         }
 
         var configuration = connectionString.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
@@ -61,6 +98,7 @@ public static class ChatServices
         configuration.AbortOnConnectFail = false;
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisConnectionName, tags: ["ready"]);
+        return true;
     }
 
     private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck

@@ -4,6 +4,7 @@ using Flowith2Api.Gateway.Proxy;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Flowith2Api.Gateway;
 
@@ -23,6 +24,7 @@ public static class GatewayServices
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddReverseProxy()
             .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions))
+            .AddTransforms(transforms => transforms.AddResponseTransform(OverheadTransform.ApplyAsync))
             .AddServiceDiscoveryDestinationResolver();
         return builder;
     }

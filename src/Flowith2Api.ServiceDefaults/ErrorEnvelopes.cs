@@ -39,24 +39,8 @@ public static class ErrorEnvelopes
     }
 
     /// <summary>Writes a complete JSON error response, unless the response has already started.</summary>
-    public static Task WriteResponseAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
-    {
-        var response = context.Response;
-        if (response.HasStarted)
-        {
-            return Task.CompletedTask;
-        }
-
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.Headers.CacheControl = "no-store";
-        using (var json = new Utf8JsonWriter(response.BodyWriter))
-        {
-            write(json);
-        }
-
-        return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
-    }
+    public static Task WriteResponseAsync(HttpContext context, int status, Action<Utf8JsonWriter> write) =>
+        JsonResponse.WriteAsync(context, status, write);
 
     public static string AnthropicType(int status) => status switch
     {

@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
 
@@ -17,10 +18,11 @@ public static partial class OpenAIChatCompletionsApi
         return app;
     }
 
-    public static async Task CreateChatCompletionAsync(HttpContext context, FlowithClient flowith, CredentialPool pool,
-        TokenCounter tokens, IConfiguration configuration, ILogger<OpenAIChatRequest> logger)
+    public static async Task CreateChatCompletionAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog,
+        TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
+        var call = new ChatCall(context.TraceIdentifier);
         OpenAIChatRequest? body;
         try
         {
@@ -40,100 +42,94 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        var error = OpenAIRequestMapper.TryMap(body, configuration[SeedSettings.DefaultModel], out var request);
+        var settings = options.Value;
+        var error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out var request);
         if (error is not null)
         {
             await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, error.Message, "invalid_request_error", error.Code, error.Param);
             return;
         }
 
-        var credential = pool.Next();
-        if (credential is null)
+        var model = await catalog.ResolveAsync(request.PublicModel, aborted);
+        if (model is null)
         {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
-                "No upstream credentials configured: set FLOWITH_AUTH_TOKENS or add one with POST /v1/admin/tokens.",
-                "server_error", "no_upstream_credentials");
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound, ModelsApi.NotFoundMessage(request.PublicModel),
+                "invalid_request_error", "model_not_found", "model");
             return;
         }
 
+        request = request with
+        {
+            UpstreamModel = model.UpstreamId,
+            Messages = PromptShaper.Apply(request.Messages, settings, request.WantsReasoning),
+        };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
-        var id = OpenAIResponseWriter.NewCompletionId();
-        var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        using var attempt = StartAttempt(credential, request);
+
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(context, flowith, tokens, request, credential, id, created, body.StreamOptions?.IncludeUsage == true, attempt);
+                await StreamAsync(context, executor, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true);
             }
             else
             {
-                var text = await flowith.CompleteAsync(request, credential, context.TraceIdentifier, aborted);
-                if (text.Length == 0)
-                {
-                    throw new UpstreamException(UpstreamFailureKind.Empty, "The upstream answered without any content.");
-                }
-
-                var usage = new Usage(tokens.CountPrompt(request.Messages), tokens.CountText(text));
-                RecordOutcome(attempt, "success", usage);
-                await OpenAIResponseWriter.WriteCompletionAsync(context.Response, id, created, request.PublicModel, text, "stop", usage, aborted);
+                await CompleteAsync(context, executor, tokens, settings, request, call);
             }
         }
         catch (UpstreamException e)
         {
-            RecordOutcome(attempt, e.Kind.ToString(), usage: null);
-            LogUpstreamFailure(logger, e.Kind, e.Message);
+            LogFailed(logger, e.Kind, e.Message);
+            call.WriteTimingHeaders(context.Response);
             await WriteUpstreamErrorAsync(context, e);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            RecordOutcome(attempt, "client_cancelled", usage: null);
+            // The client went away; the upstream call was cancelled with it.
         }
     }
 
-    private static async Task StreamAsync(HttpContext context, FlowithClient flowith, TokenCounter tokens, ConversationRequest request,
-        string credential, string id, long created, bool includeUsage, Activity? attempt)
+    private static async Task CompleteAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
+        ConversationRequest request, ChatCall call)
+    {
+        var text = await executor.CompleteAsync(request, call, context.RequestAborted);
+        var (reasoning, content) = ThinkSplitter.SplitWhole(text, settings.EnableThinkingTags);
+        var usage = CountUsage(tokens, request, reasoning, content);
+        call.WriteTimingHeaders(context.Response);
+        await OpenAIResponseWriter.WriteCompletionAsync(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            request.PublicModel, content, reasoning, FinishReason(request, usage), usage, context.RequestAborted);
+    }
+
+    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
+        ConversationRequest request, ChatCall call, bool includeUsage)
     {
         var aborted = context.RequestAborted;
-        await using var upstream = await flowith.StreamAsync(request, credential, context.TraceIdentifier, aborted);
-        await using var pieces = upstream.ReadAsync(aborted).GetAsyncEnumerator(aborted);
-
-        // Nothing goes to the client until the first real content arrived: an empty or failed start is still an error
-        // the client can see as a status code (and, with the credential pool, a retry it never sees).
-        if (!await pieces.MoveNextAsync())
-        {
-            throw new UpstreamException(UpstreamFailureKind.Empty, "The upstream stream ended without any content.");
-        }
+        await using var stream = await executor.StartStreamAsync(request, call, aborted);
 
         OpenAIStreamWriter.PrepareHeaders(context.Response);
-        using var writer = new OpenAIStreamWriter(context.Response, id, created, request.PublicModel);
-        var answer = new System.Text.StringBuilder();
+        call.WriteTimingHeaders(context.Response);
+        using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel);
         await writer.WriteRoleAsync(aborted);
+
+        var splitter = new ThinkSplitter(settings.EnableThinkingTags);
+        var reasoning = new StringBuilder();
+        var content = new StringBuilder();
         try
         {
-            var piece = pieces.Current;
-            while (true)
+            await foreach (var piece in stream.ReadAllAsync())
             {
-                answer.Append(piece);
-                await writer.WriteContentAsync(piece, aborted);
-                if (!await pieces.MoveNextAsync())
-                {
-                    break;
-                }
-
-                piece = pieces.Current;
+                await WritePiecesAsync(writer, splitter.Push(piece), reasoning, content, aborted);
             }
         }
         catch (UpstreamException e)
         {
-            RecordOutcome(attempt, e.Kind.ToString(), usage: null);
-            await writer.WriteErrorAsync($"The upstream stream failed: {e.Message}", "server_error", e.Kind == UpstreamFailureKind.Timeout ? "upstream_timeout" : "upstream_stream_failed", aborted);
+            await writer.WriteErrorAsync($"The upstream stream failed: {e.Message}", "server_error",
+                e.Kind == UpstreamFailureKind.Timeout ? "upstream_timeout" : "upstream_stream_failed", aborted);
             return;
         }
 
-        var usage = new Usage(tokens.CountPrompt(request.Messages), tokens.CountText(answer.ToString()));
-        RecordOutcome(attempt, "success", usage);
-        await writer.WriteFinishAsync("stop", aborted);
+        await WritePiecesAsync(writer, splitter.Flush(), reasoning, content, aborted);
+        var usage = CountUsage(tokens, request, reasoning.ToString(), content.ToString());
+        await writer.WriteFinishAsync(FinishReason(request, usage), aborted);
         if (includeUsage)
         {
             await writer.WriteUsageAsync(usage, aborted);
@@ -142,62 +138,45 @@ public static partial class OpenAIChatCompletionsApi
         await writer.WriteDoneAsync(aborted);
     }
 
+    private static async Task WritePiecesAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerPiece> pieces, StringBuilder reasoning,
+        StringBuilder content, CancellationToken cancellationToken)
+    {
+        foreach (var piece in pieces)
+        {
+            if (piece.IsReasoning)
+            {
+                reasoning.Append(piece.Text);
+                await writer.WriteReasoningAsync(piece.Text, cancellationToken);
+            }
+            else
+            {
+                content.Append(piece.Text);
+                await writer.WriteContentAsync(piece.Text, cancellationToken);
+            }
+        }
+    }
+
+    private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, string reasoning, string content)
+    {
+        var reasoningTokens = tokens.CountText(reasoning);
+        return new Usage(tokens.CountPrompt(request.Messages), reasoningTokens + tokens.CountText(content), reasoningTokens);
+    }
+
+    /// <summary>"length" when the answer used the whole <c>max_tokens</c> budget, else "stop".</summary>
+    private static string FinishReason(ConversationRequest request, Usage usage) =>
+        request.MaxTokens is { } max && usage.OutputTokens >= max ? "length" : "stop";
+
     private static Task WriteUpstreamErrorAsync(HttpContext context, UpstreamException e)
     {
-        var (status, type, code, message) = e.Kind switch
-        {
-            UpstreamFailureKind.CredentialRejected => (StatusCodes.Status503ServiceUnavailable, "server_error", "upstream_credentials_exhausted",
-                "Every upstream credential was rejected or is cooling down. " + e.Message),
-            UpstreamFailureKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "upstream_rate_limited",
-                "The upstream is rate limiting this gateway. " + e.Message),
-            UpstreamFailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout", e.Message),
-            UpstreamFailureKind.Empty => (StatusCodes.Status502BadGateway, "server_error", "upstream_empty_response", e.Message),
-            _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error", e.Message),
-        };
-
+        var (status, type, code) = UpstreamErrors.Classify(e);
         if (e.RetryAfter is { } retryAfter)
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return OpenAIErrors.WriteAsync(context, status, message, type, code);
+        return OpenAIErrors.WriteAsync(context, status, e.Message, type, code);
     }
 
-    private static Activity? StartAttempt(string credential, ConversationRequest request)
-    {
-        var activity = Telemetry.ActivitySource.StartActivity("flowith.seek attempt");
-        if (activity is not null)
-        {
-            activity.SetTag("gen_ai.system", "flowith");
-            activity.SetTag("gen_ai.operation.name", "chat");
-            activity.SetTag("gen_ai.request.model", request.UpstreamModel ?? request.PublicModel);
-            activity.SetTag("flowith2api.credential", SeedSettings.Mask(credential));
-            activity.SetTag("flowith2api.attempt", 1);
-            activity.SetTag("flowith2api.stream", request.Stream);
-        }
-
-        return activity;
-    }
-
-    private static void RecordOutcome(Activity? activity, string outcome, Usage? usage)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("flowith2api.outcome", outcome);
-        if (usage is { } u)
-        {
-            activity.SetTag("gen_ai.usage.input_tokens", u.InputTokens);
-            activity.SetTag("gen_ai.usage.output_tokens", u.OutputTokens);
-        }
-        else if (outcome != "client_cancelled")
-        {
-            activity.SetStatus(ActivityStatusCode.Error, outcome);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream call failed ({Kind}): {Message}")]
-    private static partial void LogUpstreamFailure(ILogger logger, UpstreamFailureKind kind, string message);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat completion failed ({Kind}): {Message}")]
+    private static partial void LogFailed(ILogger logger, UpstreamFailureKind kind, string message);
 }

@@ -32,10 +32,13 @@ public sealed record ConversationRequest
     public double? TopP { get; init; }
 
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>The client asked for reasoning (OpenAI <c>reasoning_effort</c>, Anthropic <c>thinking</c>).</summary>
+    public bool WantsReasoning { get; init; }
 }
 
 /// <summary>Token counts of one exchange.</summary>
-public readonly record struct Usage(int InputTokens, int OutputTokens)
+public readonly record struct Usage(int InputTokens, int OutputTokens, int ReasoningTokens = 0)
 {
     public int TotalTokens => InputTokens + OutputTokens;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
@@ -67,6 +68,48 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
             timeout.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The upstream's model list (<c>GET …/knowledge-base/models</c>) with one credential: the catalogue's source and
+    /// the probe that tells whether a disabled credential works again.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ListModelsAsync(string credential, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(settings.HeadersTimeoutMs);
+        using var message = new HttpRequestMessage(HttpMethod.Get, settings.ModelsUri);
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+        message.Headers.Accept.Add(AcceptJson);
+        byte[] body;
+        HttpStatusCode status;
+        string? mediaType;
+        try
+        {
+            using var response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token);
+            status = response.StatusCode;
+            mediaType = response.Content.Headers.ContentType?.MediaType;
+            body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            throw Translate(e, "listing models", cancellationToken);
+        }
+
+        if ((int)status is 401 or 402 or 403)
+        {
+            throw new UpstreamException(UpstreamFailureKind.CredentialRejected, $"The upstream answered {(int)status} to the model list.", (int)status);
+        }
+
+        if ((int)status >= 300)
+        {
+            throw new UpstreamException((int)status == 429 ? UpstreamFailureKind.RateLimited : UpstreamFailureKind.ServerError,
+                $"The upstream answered {(int)status} to the model list: {FlowithWire.DescribeErrorBody(body, mediaType)}", (int)status);
+        }
+
+        return FlowithWire.ParseModelList(body)
+            ?? throw new UpstreamException(UpstreamFailureKind.BadResponse, "The upstream's model list is not in the expected format.");
     }
 
     private async Task<HttpResponseMessage> SendAsync(ConversationRequest request, string credential, string requestId, bool stream,

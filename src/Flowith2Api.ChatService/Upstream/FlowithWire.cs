@@ -198,6 +198,76 @@ public static class FlowithWire
         }
     }
 
+    /// <summary>Reads <c>{"models":["gpt-4.1-mini",…],"count":N}</c> (or a bare array); null when it is neither.</summary>
+    public static IReadOnlyList<string>? ParseModelList(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(Trim(body));
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isModels = reader.ValueTextEquals("models"u8) || reader.ValueTextEquals("data"u8);
+                    reader.Read();
+                    if (isModels && reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        return ReadIds(ref reader);
+                    }
+
+                    reader.Skip();
+                }
+
+                return null;
+            }
+
+            return reader.TokenType == JsonTokenType.StartArray ? ReadIds(ref reader) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static List<string> ReadIds(ref Utf8JsonReader reader)
+    {
+        var ids = new List<string>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                ids.Add(reader.GetString()!);
+            }
+            else if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isId = reader.ValueTextEquals("id"u8);
+                    reader.Read();
+                    if (isId && reader.TokenType == JsonTokenType.String)
+                    {
+                        ids.Add(reader.GetString()!);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return ids;
+    }
+
     /// <summary>A short, safe description of an upstream error body (JSON message, plain text, or "an HTML page").</summary>
     public static string DescribeErrorBody(ReadOnlySpan<byte> body, string? mediaType)
     {

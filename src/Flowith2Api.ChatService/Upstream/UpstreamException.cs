@@ -26,6 +26,12 @@ public enum UpstreamFailureKind
 
     /// <summary>Any other 4xx: the upstream refused the request itself.</summary>
     RequestRejected,
+
+    /// <summary>No credential is configured at all.</summary>
+    NoCredentials,
+
+    /// <summary>Every credential is disabled, cooling down, or already failed for this request.</summary>
+    CredentialsExhausted,
 }
 
 /// <summary>An upstream failure, with nothing secret in its message.</summary>

@@ -18,6 +18,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
 
     public Task InvokeAsync(HttpContext context)
     {
+        context.Features.Set(new GatewayRequestStart(System.Diagnostics.Stopwatch.GetTimestamp()));
         var request = context.Request;
         if (IsAnonymous(request.Path))
         {

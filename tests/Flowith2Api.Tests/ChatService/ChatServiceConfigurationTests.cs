@@ -43,7 +43,7 @@ public sealed class ChatServiceConfigurationTests
         });
         using var http = cluster.CreateClient();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var response = await http.PostAsync("/v1/chat/completions", Ask("[[fake:text=abcdefgh;chunk=2;stall-after=1;stall=60000]] hi", stream: true));
+        using var response = await http.PostAsync("/v1/chat/completions", Ask("[[fake:text=abcdefghijklmnopqrstuvwxyz;chunk=12;stall-after=1;stall=60000]] hi", stream: true));
         var events = await ChatCompletionsBehaviourTests.SseEvents(response);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10));
         Assert.Equal("[DONE]", events[^1]);

@@ -33,8 +33,9 @@ public sealed class OpenAIChatEndToEndTests(GatewayClusterFixture fixture)
     public async Task A_streamed_completion_arrives_chunk_by_chunk_before_the_upstream_has_finished()
     {
         var client = Cluster.CreateOpenAIChatClient();
-        // The fake sends one chunk, then stalls 1.5 s before the rest: the first chunk must reach the SDK during the stall.
-        var prompt = "[[fake:text=Hello%20streaming%20world%2C%20chunk%20by%20chunk;chunk=6;stall-after=1;stall=1500]] go";
+        // The fake sends two chunks (enough for the gateway's start buffer of SSE_MIN_CONTENT_LENGTH characters), then
+        // stalls 1.5 s before the rest: the first chunks must reach the SDK during the stall.
+        var prompt = "[[fake:text=Hello%20streaming%20world%2C%20chunk%20by%20chunk;chunk=6;stall-after=2;stall=1500]] go";
 
         var text = new StringBuilder();
         var contentArrivals = new List<TimeSpan>();

@@ -20,6 +20,15 @@ public sealed record GatewayClusterOptions
     public IReadOnlyDictionary<string, string> ChatSettings { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
     public bool CaptureTraces { get; init; }
+
+    /// <summary>How many ChatService replicas share the work (and, with Redis, the pool).</summary>
+    public int ChatReplicas { get; init; } = 1;
+
+    /// <summary>A Redis connection string for the ChatService replicas; null: in-process state.</summary>
+    public string? Redis { get; init; }
+
+    /// <summary>Retry backoff for tests: short, so retries do not slow the suite.</summary>
+    public int RetryBackoffMs { get; init; } = 5;
 }
 
 /// <summary>
@@ -39,7 +48,8 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     public FakeFlowithServer Fake { get; }
     public Uri GatewayUri { get; private set; } = null!;
-    public Uri ChatServiceUri { get; private set; } = null!;
+    public Uri ChatServiceUri => ChatServiceUris[0];
+    public List<Uri> ChatServiceUris { get; } = [];
     public Uri AdminServiceUri { get; private set; } = null!;
     public Uri ToolServiceUri { get; private set; } = null!;
 
@@ -70,9 +80,15 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. common,
             $"--FLOWITH_BASE={Fake.BaseUri}",
             $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
+            $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
+            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX=test-{Guid.NewGuid():N}:"],
             .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
-        ChatServiceUri = await StartAsync(ChatServiceApp.Create(chatArgs));
+        for (var i = 0; i < options.ChatReplicas; i++)
+        {
+            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
+        }
+
         ToolServiceUri = await StartAsync(ToolServiceApp.Create(common));
         AdminServiceUri = await StartAsync(AdminServiceApp.Create(common));
 
@@ -81,7 +97,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. common,
             $"--API_KEYS={options.ApiKeys}",
             $"--ADMIN_KEY={options.AdminKey}",
-            $"--services:chat-service:http:0={ChatServiceUri}",
+            .. ChatServiceUris.Select((uri, i) => $"--services:chat-service:http:{i}={uri}"),
             $"--services:tool-service:http:0={ToolServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
             .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
@@ -102,6 +118,18 @@ public sealed class GatewayCluster : IAsyncDisposable
         await app.StartAsync();
         return new Uri(app.Urls.First());
     }
+
+    /// <summary>A client for one ChatService replica directly, carrying the internal secret as the Gateway would.</summary>
+    public HttpClient CreateReplicaClient(int replica, TimeSpan? timeout = null)
+    {
+        var client = new HttpClient { BaseAddress = ChatServiceUris[replica], Timeout = timeout ?? TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("x-flowith2api-internal", InternalSecret);
+        return client;
+    }
+
+    /// <summary>Which credential served each recorded upstream chat call, in order.</summary>
+    public IReadOnlyList<string?> UpstreamTokens() =>
+        [.. Fake.Requests.All.Where(r => r.Path.EndsWith("/seek", StringComparison.Ordinal)).Select(r => r.Token)];
 
     public HttpClient CreateClient(string? apiKey = UserKey, TimeSpan? timeout = null)
     {

@@ -80,6 +80,7 @@ public static class OpenAIRequestMapper
             Temperature = body.Temperature,
             TopP = body.TopP,
             Stop = stop,
+            WantsReasoning = body.ReasoningEffort is { } effort && effort is not ("none" or "minimal"),
         };
         return null;
     }

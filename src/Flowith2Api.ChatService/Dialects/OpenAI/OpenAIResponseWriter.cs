@@ -12,7 +12,8 @@ public static class OpenAIResponseWriter
     public static string NewCompletionId() => "chatcmpl-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A non-streaming <c>chat.completion</c> object.</summary>
-    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, string content, string finishReason, Usage usage, CancellationToken cancellationToken)
+    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, string content, string? reasoning,
+        string finishReason, Usage usage, CancellationToken cancellationToken)
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
@@ -28,6 +29,11 @@ public static class OpenAIResponseWriter
         json.WriteStartObject("message");
         json.WriteString("role", "assistant");
         json.WriteString("content", content);
+        if (!string.IsNullOrEmpty(reasoning))
+        {
+            json.WriteString("reasoning_content", reasoning);
+        }
+
         json.WriteNull("refusal");
         json.WriteEndObject();
         json.WriteNull("logprobs");
@@ -47,6 +53,13 @@ public static class OpenAIResponseWriter
         json.WriteNumber("prompt_tokens", usage.InputTokens);
         json.WriteNumber("completion_tokens", usage.OutputTokens);
         json.WriteNumber("total_tokens", usage.TotalTokens);
+        if (usage.ReasoningTokens > 0)
+        {
+            json.WriteStartObject("completion_tokens_details");
+            json.WriteNumber("reasoning_tokens", usage.ReasoningTokens);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
     }
 }
@@ -99,6 +112,15 @@ public sealed class OpenAIStreamWriter : IDisposable
     {
         BeginChunk();
         _json.WriteString("content", content);
+        EndChunk(finishReason: null);
+        return _pipe.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>A thinking piece, as <c>reasoning_content</c> (never repeated in <c>content</c>).</summary>
+    public ValueTask<FlushResult> WriteReasoningAsync(string reasoning, CancellationToken cancellationToken)
+    {
+        BeginChunk();
+        _json.WriteString("reasoning_content", reasoning);
         EndChunk(finishReason: null);
         return _pipe.FlushAsync(cancellationToken);
     }

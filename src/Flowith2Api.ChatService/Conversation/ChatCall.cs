@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using Flowith2Api.ServiceDefaults;
+
+namespace Flowith2Api.ChatService.Conversation;
+
+/// <summary>
+/// One client call: its request id and a clock of how long it waited on the upstream, so that our own overhead
+/// (total minus upstream wait) can be reported per request in <c>x-gateway-overhead-ms</c>.
+/// </summary>
+public sealed class ChatCall(string requestId)
+{
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private long _upstreamTicks;
+
+    public string RequestId { get; } = requestId;
+
+    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
+
+    public TimeSpan UpstreamWait => TimeSpan.FromSeconds((double)Interlocked.Read(ref _upstreamTicks) / Stopwatch.Frequency);
+
+    public TimeSpan Overhead => Elapsed - UpstreamWait;
+
+    public async Task<T> TimeUpstream<T>(Task<T> task)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await task;
+        }
+        finally
+        {
+            Interlocked.Add(ref _upstreamTicks, Stopwatch.GetTimestamp() - start);
+        }
+    }
+
+    public async ValueTask<bool> TimeUpstream(ValueTask<bool> task)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            return await task;
+        }
+        finally
+        {
+            Interlocked.Add(ref _upstreamTicks, Stopwatch.GetTimestamp() - start);
+        }
+    }
+
+    /// <summary>Tells the Gateway our elapsed time and overhead; it adds its own and answers <c>x-gateway-overhead-ms</c>.</summary>
+    public void WriteTimingHeaders(HttpResponse response)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        response.Headers[InternalHeaders.ServiceElapsedMs] = Elapsed.TotalMilliseconds.ToString("F3", culture);
+        response.Headers[InternalHeaders.ServiceOverheadMs] = Math.Max(0, Overhead.TotalMilliseconds).ToString("F3", culture);
+    }
+}

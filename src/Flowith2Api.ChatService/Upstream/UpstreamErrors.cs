@@ -1,0 +1,16 @@
+namespace Flowith2Api.ChatService.Upstream;
+
+/// <summary>What the client is told about an upstream failure: status, OpenAI type and code (dialects map the type).</summary>
+public static class UpstreamErrors
+{
+    public static (int Status, string Type, string Code) Classify(UpstreamException e) => e.Kind switch
+    {
+        UpstreamFailureKind.NoCredentials => (StatusCodes.Status503ServiceUnavailable, "server_error", "no_upstream_credentials"),
+        UpstreamFailureKind.CredentialsExhausted or UpstreamFailureKind.CredentialRejected =>
+            (StatusCodes.Status503ServiceUnavailable, "server_error", "upstream_credentials_exhausted"),
+        UpstreamFailureKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "upstream_rate_limited"),
+        UpstreamFailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout"),
+        UpstreamFailureKind.Empty => (StatusCodes.Status502BadGateway, "server_error", "upstream_empty_response"),
+        _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
+    };
+}

@@ -61,7 +61,7 @@ public static partial class OpenAIChatCompletionsApi
         request = request with
         {
             UpstreamModel = model.UpstreamId,
-            Messages = PromptShaper.Apply(request.Messages, settings, request.WantsReasoning),
+            Messages = PromptShaper.Apply(request, settings),
         };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
 
@@ -93,6 +93,7 @@ public static partial class OpenAIChatCompletionsApi
     {
         var text = await executor.CompleteAsync(request, call, context.RequestAborted);
         var (reasoning, content) = ThinkSplitter.SplitWhole(text, settings.EnableThinkingTags);
+        content = StopSequenceFilter.Truncate(content, request.Stop);
         var usage = CountUsage(tokens, request, reasoning, content);
         call.WriteTimingHeaders(context.Response);
         await OpenAIResponseWriter.WriteCompletionAsync(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
@@ -111,13 +112,18 @@ public static partial class OpenAIChatCompletionsApi
         await writer.WriteRoleAsync(aborted);
 
         var splitter = new ThinkSplitter(settings.EnableThinkingTags);
+        var stops = new StopSequenceFilter(request.Stop);
         var reasoning = new StringBuilder();
         var content = new StringBuilder();
         try
         {
             await foreach (var piece in stream.ReadAllAsync())
             {
-                await WritePiecesAsync(writer, splitter.Push(piece), reasoning, content, aborted);
+                await WritePiecesAsync(writer, splitter.Push(piece), stops, reasoning, content, aborted);
+                if (stops.Stopped)
+                {
+                    break; // disposing the stream below cancels the upstream call
+                }
             }
         }
         catch (UpstreamException e)
@@ -127,7 +133,7 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        await WritePiecesAsync(writer, splitter.Flush(), reasoning, content, aborted);
+        await WritePiecesAsync(writer, [.. splitter.Flush(), new AnswerPiece(false, "")], stops, reasoning, content, aborted, final: true);
         var usage = CountUsage(tokens, request, reasoning.ToString(), content.ToString());
         await writer.WriteFinishAsync(FinishReason(request, usage), aborted);
         if (includeUsage)
@@ -138,8 +144,8 @@ public static partial class OpenAIChatCompletionsApi
         await writer.WriteDoneAsync(aborted);
     }
 
-    private static async Task WritePiecesAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerPiece> pieces, StringBuilder reasoning,
-        StringBuilder content, CancellationToken cancellationToken)
+    private static async Task WritePiecesAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerPiece> pieces, StopSequenceFilter stops,
+        StringBuilder reasoning, StringBuilder content, CancellationToken cancellationToken, bool final = false)
     {
         foreach (var piece in pieces)
         {
@@ -147,11 +153,19 @@ public static partial class OpenAIChatCompletionsApi
             {
                 reasoning.Append(piece.Text);
                 await writer.WriteReasoningAsync(piece.Text, cancellationToken);
+                continue;
             }
-            else
+
+            var text = stops.Push(piece.Text);
+            if (final)
             {
-                content.Append(piece.Text);
-                await writer.WriteContentAsync(piece.Text, cancellationToken);
+                text += stops.Flush();
+            }
+
+            if (text.Length > 0)
+            {
+                content.Append(text);
+                await writer.WriteContentAsync(text, cancellationToken);
             }
         }
     }

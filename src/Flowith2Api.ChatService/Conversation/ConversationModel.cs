@@ -33,6 +33,9 @@ public sealed record ConversationRequest
 
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>An output-format instruction for the upstream (OpenAI <c>response_format</c>), or null.</summary>
+    public string? FormatInstruction { get; init; }
+
     /// <summary>The client asked for reasoning (OpenAI <c>reasoning_effort</c>, Anthropic <c>thinking</c>).</summary>
     public bool WantsReasoning { get; init; }
 }

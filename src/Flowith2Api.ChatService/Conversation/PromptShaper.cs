@@ -3,14 +3,15 @@ namespace Flowith2Api.ChatService.Conversation;
 /// <summary>
 /// The server's own prompts: <c>SYSTEM_PROMPT</c> prepended to the client's system prompt (or replacing it with
 /// <c>ENABLE_SYSTEM_PROMPT_OVERRIDE</c>), and the thinking prompt when the client asked for reasoning and
-/// <c>ENABLE_THINKING_INJECTION</c> is on.
+/// <c>ENABLE_THINKING_INJECTION</c> is on, and the output-format instruction of a structured-output request.
 /// </summary>
 public static class PromptShaper
 {
-    public static IReadOnlyList<ConversationMessage> Apply(IReadOnlyList<ConversationMessage> messages, ChatOptions options, bool wantsReasoning)
+    public static IReadOnlyList<ConversationMessage> Apply(ConversationRequest request, ChatOptions options)
     {
-        var injectThinking = wantsReasoning && options.EnableThinkingInjection && !string.IsNullOrWhiteSpace(options.ThinkingPrompt);
-        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking)
+        var messages = request.Messages;
+        var injectThinking = request.WantsReasoning && options.EnableThinkingInjection && !string.IsNullOrWhiteSpace(options.ThinkingPrompt);
+        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking && request.FormatInstruction is null)
         {
             return messages;
         }
@@ -31,9 +32,14 @@ public static class PromptShaper
             result.Add(message);
         }
 
+        var lastSystem = result.FindLastIndex(m => m.Role == ConversationRole.System);
+        if (request.FormatInstruction is not null)
+        {
+            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System, request.FormatInstruction));
+        }
+
         if (injectThinking)
         {
-            var lastSystem = result.FindLastIndex(m => m.Role == ConversationRole.System);
             result.Insert(lastSystem + 1, new ConversationMessage(ConversationRole.System, options.ThinkingPrompt));
         }
 

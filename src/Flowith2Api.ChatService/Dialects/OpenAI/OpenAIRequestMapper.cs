@@ -57,6 +57,12 @@ public static class OpenAIRequestMapper
             return stopError;
         }
 
+        var formatError = ReadResponseFormat(body.ResponseFormat, out var formatInstruction);
+        if (formatError is not null)
+        {
+            return formatError;
+        }
+
         var messages = new List<ConversationMessage>(body.Messages.Count);
         for (var i = 0; i < body.Messages.Count; i++)
         {
@@ -80,6 +86,7 @@ public static class OpenAIRequestMapper
             Temperature = body.Temperature,
             TopP = body.TopP,
             Stop = stop,
+            FormatInstruction = formatInstruction,
             WantsReasoning = body.ReasoningEffort is { } effort && effort is not ("none" or "minimal"),
         };
         return null;
@@ -237,6 +244,42 @@ public static class OpenAIRequestMapper
 
         result = list;
         return null;
+    }
+
+    /// <summary><c>response_format</c>: text (nothing to do), json_object or json_schema (an instruction for the upstream).</summary>
+    private static RequestError? ReadResponseFormat(JsonElement? format, out string? instruction)
+    {
+        instruction = null;
+        if (format is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError("'response_format' must be an object with a 'type' of text, json_object or json_schema.", "response_format");
+        }
+
+        switch (type.GetString())
+        {
+            case "text":
+                return null;
+            case "json_object":
+                instruction = "Respond with one valid JSON object only: no text before or after it, no code fences.";
+                return null;
+            case "json_schema":
+                if (!element.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object
+                    || !jsonSchema.TryGetProperty("schema", out var schema))
+                {
+                    return new RequestError("'response_format.json_schema.schema' is required for the json_schema type.", "response_format.json_schema");
+                }
+
+                instruction = "Respond with one valid JSON value only, conforming to this JSON Schema, with no text before or after it and no code fences: "
+                    + schema.GetRawText();
+                return null;
+            default:
+                return new RequestError($"'response_format.type' '{Truncate(type.GetString())}' is not one of text, json_object, json_schema.", "response_format.type");
+        }
     }
 
     private static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";

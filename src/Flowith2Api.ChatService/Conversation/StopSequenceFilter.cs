@@ -1,0 +1,87 @@
+namespace Flowith2Api.ChatService.Conversation;
+
+/// <summary>
+/// Enforces the client's stop sequences (the upstream has none): the answer ends right before the first one. While
+/// streaming, a tail that may be the start of a stop sequence is held back until the next piece decides.
+/// </summary>
+public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
+{
+    private readonly string[] _stops = [.. stops.Where(s => s.Length > 0)];
+    private string _pending = "";
+
+    public bool Stopped { get; private set; }
+
+    /// <summary>Feeds content; returns what may be sent now ("" when nothing may yet).</summary>
+    public string Push(string text)
+    {
+        if (Stopped)
+        {
+            return "";
+        }
+
+        if (_stops.Length == 0)
+        {
+            return text;
+        }
+
+        text = _pending + text;
+        _pending = "";
+        var cut = FirstStop(text);
+        if (cut >= 0)
+        {
+            Stopped = true;
+            return text[..cut];
+        }
+
+        var hold = LongestPartialStop(text);
+        _pending = text[^hold..];
+        return text[..^hold];
+    }
+
+    /// <summary>The end of the answer: a held-back tail that never became a stop sequence is content after all.</summary>
+    public string Flush()
+    {
+        var rest = Stopped ? "" : _pending;
+        _pending = "";
+        return rest;
+    }
+
+    public static string Truncate(string text, IReadOnlyList<string> stops)
+    {
+        var filter = new StopSequenceFilter(stops);
+        return filter.Push(text) + filter.Flush();
+    }
+
+    private int FirstStop(string text)
+    {
+        var first = -1;
+        foreach (var stop in _stops)
+        {
+            var index = text.IndexOf(stop, StringComparison.Ordinal);
+            if (index >= 0 && (first < 0 || index < first))
+            {
+                first = index;
+            }
+        }
+
+        return first;
+    }
+
+    private int LongestPartialStop(string text)
+    {
+        var longest = 0;
+        foreach (var stop in _stops)
+        {
+            for (var length = Math.Min(stop.Length - 1, text.Length); length > longest; length--)
+            {
+                if (text.AsSpan(text.Length - length).SequenceEqual(stop.AsSpan(0, length)))
+                {
+                    longest = length;
+                    break;
+                }
+            }
+        }
+
+        return longest;
+    }
+}

@@ -4,7 +4,7 @@ using Flowith2Api.Tests.Infrastructure;
 
 namespace Flowith2Api.Tests.ChatService;
 
-/// <summary>Settings that change what the upstream receives: system prompts and model aliases.</summary>
+/// <summary>Settings that change what the upstream receives and how: system prompts, model aliases, the proxy.</summary>
 public sealed class PromptSettingsTests
 {
     private static async Task<JsonElement> UpstreamBodyAsync(GatewayCluster cluster, string body)
@@ -54,5 +54,17 @@ public sealed class PromptSettingsTests
         Assert.Equal("claude-4-sonnet", upstream.GetProperty("model").GetString());
         var other = await UpstreamBodyAsync(cluster, """{"model":"gpt-4o-2024-08-06","messages":[{"role":"user","content":"hi"}]}""");
         Assert.Equal("gpt-4.1", other.GetProperty("model").GetString());
+    }
+
+    [Fact]
+    public async Task With_proxy_url_upstream_calls_go_through_the_proxy()
+    {
+        // The fake accepts absolute-form request targets, so it can stand in for the proxy: the upstream host itself
+        // does not exist, and the call only succeeds if it went through PROXY_URL.
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { UpstreamThroughProxy = true });
+        var upstream = await UpstreamBodyAsync(cluster, """{"messages":[{"role":"user","content":"through the proxy"}]}""");
+        Assert.Equal("through the proxy", upstream.GetProperty("messages")[0].GetProperty("content").GetString());
+        var recorded = cluster.Fake.Requests.All.Single();
+        Assert.Equal("flowith.invalid", recorded.Header("Host"));
     }
 }

@@ -27,6 +27,9 @@ public sealed record GatewayClusterOptions
     /// <summary>A Redis connection string for the ChatService replicas; null: in-process state.</summary>
     public string? Redis { get; init; }
 
+    /// <summary>Send upstream calls to a host that does not exist through PROXY_URL = the fake (which accepts absolute-form targets).</summary>
+    public bool UpstreamThroughProxy { get; init; }
+
     /// <summary>Retry backoff for tests: short, so retries do not slow the suite.</summary>
     public int RetryBackoffMs { get; init; } = 5;
 }
@@ -78,7 +81,8 @@ public sealed class GatewayCluster : IAsyncDisposable
         string[] chatArgs =
         [
             .. common,
-            $"--FLOWITH_BASE={Fake.BaseUri}",
+            options.UpstreamThroughProxy ? "--FLOWITH_BASE=http://flowith.invalid" : $"--FLOWITH_BASE={Fake.BaseUri}",
+            .. options.UpstreamThroughProxy ? [$"--PROXY_URL={Fake.BaseUri}"] : Array.Empty<string>(),
             $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
             $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX=test-{Guid.NewGuid():N}:"],

@@ -65,6 +65,18 @@ public sealed class ChatCompletionsBehaviourTests(GatewayClusterFixture fixture)
         using var whole = await http.PostAsync("/v1/chat/completions", Ask($"[[fake:{spec}]] hi"));
         var message = JsonDocument.Parse(await whole.Content.ReadAsStringAsync()).RootElement.GetProperty("choices")[0].GetProperty("message");
         Assert.Equal("Café ☕ and more text", message.GetProperty("content").GetString());
+
+        // And the same through the official SDK, streamed.
+        var sdkText = new StringBuilder();
+        await foreach (var update in Cluster.CreateOpenAIChatClient().CompleteChatStreamingAsync([new OpenAI.Chat.UserChatMessage($"[[fake:{spec}]] hi")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                sdkText.Append(part.Text);
+            }
+        }
+
+        Assert.Equal("Café ☕ and more text", sdkText.ToString());
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
@@ -69,11 +68,11 @@ public static partial class OpenAIChatCompletionsApi
         {
             if (request.Stream)
             {
-                await StreamAsync(context, executor, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true);
+                await StreamAsync(context, executor, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true, logger);
             }
             else
             {
-                await CompleteAsync(context, executor, tokens, settings, request, call);
+                await CompleteAsync(context, executor, tokens, settings, request, call, logger);
             }
         }
         catch (UpstreamException e)
@@ -89,19 +88,18 @@ public static partial class OpenAIChatCompletionsApi
     }
 
     private static async Task CompleteAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
-        ConversationRequest request, ChatCall call)
+        ConversationRequest request, ChatCall call, ILogger logger)
     {
         var text = await executor.CompleteAsync(request, call, context.RequestAborted);
-        var (reasoning, content) = ThinkSplitter.SplitWhole(text, settings.EnableThinkingTags);
-        content = StopSequenceFilter.Truncate(content, request.Stop);
-        var usage = CountUsage(tokens, request, reasoning, content);
+        var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger).Complete(text);
+        var usage = CountUsage(tokens, request, answer);
         call.WriteTimingHeaders(context.Response);
         await OpenAIResponseWriter.WriteCompletionAsync(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.PublicModel, content, reasoning, FinishReason(request, usage), usage, context.RequestAborted);
+            request.PublicModel, answer, FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), usage, context.RequestAborted);
     }
 
     private static async Task StreamAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
-        ConversationRequest request, ChatCall call, bool includeUsage)
+        ConversationRequest request, ChatCall call, bool includeUsage, ILogger logger)
     {
         var aborted = context.RequestAborted;
         await using var stream = await executor.StartStreamAsync(request, call, aborted);
@@ -111,18 +109,15 @@ public static partial class OpenAIChatCompletionsApi
         using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel);
         await writer.WriteRoleAsync(aborted);
 
-        var splitter = new ThinkSplitter(settings.EnableThinkingTags);
-        var stops = new StopSequenceFilter(request.Stop);
-        var reasoning = new StringBuilder();
-        var content = new StringBuilder();
+        var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger);
         try
         {
             await foreach (var piece in stream.ReadAllAsync())
             {
-                await WritePiecesAsync(writer, splitter.Push(piece), stops, reasoning, content, aborted);
-                if (stops.Stopped)
+                await WriteEventsAsync(writer, answer.Push(piece), aborted);
+                if (answer.Finished)
                 {
-                    break; // disposing the stream below cancels the upstream call
+                    break; // disposing the stream cancels the upstream call
                 }
             }
         }
@@ -133,9 +128,9 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        await WritePiecesAsync(writer, [.. splitter.Flush(), new AnswerPiece(false, "")], stops, reasoning, content, aborted, final: true);
-        var usage = CountUsage(tokens, request, reasoning.ToString(), content.ToString());
-        await writer.WriteFinishAsync(FinishReason(request, usage), aborted);
+        await WriteEventsAsync(writer, answer.Flush(), aborted);
+        var usage = CountUsage(tokens, request, answer);
+        await writer.WriteFinishAsync(FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), aborted);
         if (includeUsage)
         {
             await writer.WriteUsageAsync(usage, aborted);
@@ -144,41 +139,38 @@ public static partial class OpenAIChatCompletionsApi
         await writer.WriteDoneAsync(aborted);
     }
 
-    private static async Task WritePiecesAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerPiece> pieces, StopSequenceFilter stops,
-        StringBuilder reasoning, StringBuilder content, CancellationToken cancellationToken, bool final = false)
+    private static async Task WriteEventsAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerEvent> events, CancellationToken cancellationToken)
     {
-        foreach (var piece in pieces)
+        foreach (var item in events)
         {
-            if (piece.IsReasoning)
+            switch (item.Kind)
             {
-                reasoning.Append(piece.Text);
-                await writer.WriteReasoningAsync(piece.Text, cancellationToken);
-                continue;
-            }
-
-            var text = stops.Push(piece.Text);
-            if (final)
-            {
-                text += stops.Flush();
-            }
-
-            if (text.Length > 0)
-            {
-                content.Append(text);
-                await writer.WriteContentAsync(text, cancellationToken);
+                case AnswerEventKind.Reasoning:
+                    await writer.WriteReasoningAsync(item.Text, cancellationToken);
+                    break;
+                case AnswerEventKind.Text:
+                    await writer.WriteContentAsync(item.Text, cancellationToken);
+                    break;
+                case AnswerEventKind.ToolCall:
+                    await writer.WriteToolCallAsync(item.Call!, cancellationToken);
+                    break;
             }
         }
     }
 
-    private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, string reasoning, string content)
+    private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, AnswerPipeline answer)
     {
-        var reasoningTokens = tokens.CountText(reasoning);
-        return new Usage(tokens.CountPrompt(request.Messages), reasoningTokens + tokens.CountText(content), reasoningTokens);
+        var reasoningTokens = tokens.CountText(answer.Reasoning);
+        var output = answer.ToolCalls.Count == 0 ? reasoningTokens + tokens.CountText(answer.Text) : tokens.CountText(answer.OutputForCounting);
+        return new Usage(tokens.CountPrompt(request.Messages), output, reasoningTokens);
     }
 
-    /// <summary>"length" when the answer used the whole <c>max_tokens</c> budget, else "stop".</summary>
-    private static string FinishReason(ConversationRequest request, Usage usage) =>
-        request.MaxTokens is { } max && usage.OutputTokens >= max ? "length" : "stop";
+    private static string FinishReason(AnswerFinish finish) => finish switch
+    {
+        AnswerFinish.ToolUse => "tool_calls",
+        AnswerFinish.MaxTokens => "length",
+        _ => "stop",
+    };
 
     private static Task WriteUpstreamErrorAsync(HttpContext context, UpstreamException e)
     {

@@ -9,6 +9,23 @@ public enum ConversationRole
     Tool,
 }
 
+/// <summary>A client tool: its name, description and JSON schema for the arguments.</summary>
+public sealed record ToolDefinition(string Name, string? Description, System.Text.Json.JsonElement? Schema);
+
+public enum ToolChoiceMode
+{
+    Auto,
+    Required,
+    None,
+    Specific,
+}
+
+/// <summary>Whether and which tool the model must call.</summary>
+public sealed record ToolChoice(ToolChoiceMode Mode, string? Name = null)
+{
+    public static ToolChoice Auto { get; } = new(ToolChoiceMode.Auto);
+}
+
 /// <summary>One message of a conversation with its content flattened to text (the seek API takes strings).</summary>
 public sealed record ConversationMessage(ConversationRole Role, string Text);
 
@@ -32,6 +49,17 @@ public sealed record ConversationRequest
     public double? TopP { get; init; }
 
     public IReadOnlyList<string> Stop { get; init; } = [];
+
+    /// <summary>Client tools the model may call (emulated in the prompt: the upstream has no function calling).</summary>
+    public IReadOnlyList<ToolDefinition> Tools { get; init; } = [];
+
+    public ToolChoice ToolChoice { get; init; } = ToolChoice.Auto;
+
+    /// <summary>False: at most one tool call per answer.</summary>
+    public bool ParallelToolCalls { get; init; } = true;
+
+    /// <summary>True when tools are offered and the client did not forbid calling them.</summary>
+    public bool ToolsActive => Tools.Count > 0 && ToolChoice.Mode != ToolChoiceMode.None;
 
     /// <summary>An output-format instruction for the upstream (OpenAI <c>response_format</c>), or null.</summary>
     public string? FormatInstruction { get; init; }

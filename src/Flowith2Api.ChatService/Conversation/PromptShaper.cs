@@ -11,7 +11,7 @@ public static class PromptShaper
     {
         var messages = request.Messages;
         var injectThinking = request.WantsReasoning && options.EnableThinkingInjection && !string.IsNullOrWhiteSpace(options.ThinkingPrompt);
-        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking && request.FormatInstruction is null)
+        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking && request.FormatInstruction is null && !request.ToolsActive)
         {
             return messages;
         }
@@ -33,6 +33,12 @@ public static class PromptShaper
         }
 
         var lastSystem = result.FindLastIndex(m => m.Role == ConversationRole.System);
+        if (request.ToolsActive)
+        {
+            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System,
+                Tools.ToolCallFormat.Prompt(request.Tools, request.ToolChoice, request.ParallelToolCalls)));
+        }
+
         if (request.FormatInstruction is not null)
         {
             result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System, request.FormatInstruction));

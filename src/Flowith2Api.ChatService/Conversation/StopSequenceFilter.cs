@@ -9,7 +9,10 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
     private readonly string[] _stops = [.. stops.Where(s => s.Length > 0)];
     private string _pending = "";
 
-    public bool Stopped { get; private set; }
+    public bool Stopped => Matched is not null;
+
+    /// <summary>The stop sequence that ended the answer, or null.</summary>
+    public string? Matched { get; private set; }
 
     /// <summary>Feeds content; returns what may be sent now ("" when nothing may yet).</summary>
     public string Push(string text)
@@ -26,10 +29,10 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
 
         text = _pending + text;
         _pending = "";
-        var cut = FirstStop(text);
-        if (cut >= 0)
+        var (cut, stop) = FirstStop(text);
+        if (stop is not null)
         {
-            Stopped = true;
+            Matched = stop;
             return text[..cut];
         }
 
@@ -52,15 +55,15 @@ public sealed class StopSequenceFilter(IReadOnlyList<string> stops)
         return filter.Push(text) + filter.Flush();
     }
 
-    private int FirstStop(string text)
+    private (int Index, string? Stop) FirstStop(string text)
     {
-        var first = -1;
+        (int Index, string? Stop) first = (-1, null);
         foreach (var stop in _stops)
         {
             var index = text.IndexOf(stop, StringComparison.Ordinal);
-            if (index >= 0 && (first < 0 || index < first))
+            if (index >= 0 && (first.Stop is null || index < first.Index))
             {
-                first = index;
+                first = (index, stop);
             }
         }
 

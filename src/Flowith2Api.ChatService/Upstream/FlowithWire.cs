@@ -40,7 +40,7 @@ public static class FlowithWire
             {
                 json.WriteStartObject();
                 json.WriteString("role", RoleName(message.Role));
-                json.WriteString("content", message.Role == ConversationRole.Tool ? "Tool result:\n" + message.Text : message.Text);
+                json.WriteString("content", message.Text);
                 json.WriteEndObject();
             }
 

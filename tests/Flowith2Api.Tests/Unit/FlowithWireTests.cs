@@ -83,7 +83,7 @@ public sealed class FlowithWireTests
         var body = Encoding.UTF8.GetString(FlowithWire.WriteRequestBody(request, ["kb-1"], stream: true));
 
         Assert.Equal(
-            """{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi \u0022there\u0022"},{"role":"assistant","content":"Hello."},{"role":"user","content":"Tool result:\n42"}],"kb_list":["kb-1"],"stream":true,"model":"gpt-4.1","max_tokens":100}""",
+            """{"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi \u0022there\u0022"},{"role":"assistant","content":"Hello."},{"role":"user","content":"42"}],"kb_list":["kb-1"],"stream":true,"model":"gpt-4.1","max_tokens":100}""",
             body);
     }
 

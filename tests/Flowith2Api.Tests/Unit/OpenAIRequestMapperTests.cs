@@ -24,7 +24,8 @@ public sealed class OpenAIRequestMapperTests
         Assert.Null(error);
         Assert.Equal([ConversationRole.System, ConversationRole.User, ConversationRole.Assistant, ConversationRole.Tool],
             request.Messages.Select(m => m.Role));
-        Assert.Contains("\"name\":\"f\"", request.Messages[2].Text, StringComparison.Ordinal);
+        Assert.Equal("<tool_call name=\"f\">{}</tool_call>", request.Messages[2].Text);
+        Assert.Equal("<tool_result name=\"f\" id=\"c1\">\nresult\n</tool_result>", request.Messages[3].Text);
     }
 
     [Fact]

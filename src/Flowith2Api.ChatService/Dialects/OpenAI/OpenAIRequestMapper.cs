@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
 
@@ -63,10 +64,23 @@ public static class OpenAIRequestMapper
             return formatError;
         }
 
+        var toolsError = ReadTools(body.Tools, out var tools);
+        if (toolsError is not null)
+        {
+            return toolsError;
+        }
+
+        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var toolChoice);
+        if (choiceError is not null)
+        {
+            return choiceError;
+        }
+
+        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var messages = new List<ConversationMessage>(body.Messages.Count);
         for (var i = 0; i < body.Messages.Count; i++)
         {
-            var error = MapMessage(body.Messages[i], i, out var message);
+            var error = MapMessage(body.Messages[i], i, callNames, out var message);
             if (error is not null)
             {
                 return error;
@@ -87,12 +101,15 @@ public static class OpenAIRequestMapper
             TopP = body.TopP,
             Stop = stop,
             FormatInstruction = formatInstruction,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            ParallelToolCalls = body.ParallelToolCalls ?? true,
             WantsReasoning = body.ReasoningEffort is { } effort && effort is not ("none" or "minimal"),
         };
         return null;
     }
 
-    private static RequestError? MapMessage(OpenAIChatMessage? source, int index, out ConversationMessage message)
+    private static RequestError? MapMessage(OpenAIChatMessage? source, int index, Dictionary<string, string> callNames, out ConversationMessage message)
     {
         message = null!;
         var param = $"messages[{index}]";
@@ -130,7 +147,17 @@ public static class OpenAIRequestMapper
 
         if (role == ConversationRole.Assistant && source.ToolCalls is { ValueKind: JsonValueKind.Array } calls && calls.GetArrayLength() > 0)
         {
-            text = string.IsNullOrEmpty(text) ? "Tool calls: " + calls.GetRawText() : text + "\nTool calls: " + calls.GetRawText();
+            var callsError = RenderToolCalls(calls, $"{param}.tool_calls", callNames, ref text);
+            if (callsError is not null)
+            {
+                return callsError;
+            }
+        }
+
+        if (role == ConversationRole.Tool)
+        {
+            var id = source.ToolCallId;
+            text = ToolCallFormat.RenderResult(id is not null && callNames.TryGetValue(id, out var name) ? name : source.Name, id, text, isError: false);
         }
 
         if (role is ConversationRole.User or ConversationRole.System && text.Length == 0 && source.Content is null)
@@ -140,6 +167,118 @@ public static class OpenAIRequestMapper
 
         message = new ConversationMessage(role, text);
         return null;
+    }
+
+    /// <summary>An assistant's earlier tool calls, written back in the call format the upstream was asked to use.</summary>
+    private static RequestError? RenderToolCalls(JsonElement calls, string param, Dictionary<string, string> callNames, ref string text)
+    {
+        var builder = new StringBuilder(text);
+        var index = 0;
+        foreach (var call in calls.EnumerateArray())
+        {
+            var callParam = $"{param}[{index++}]";
+            if (call.ValueKind != JsonValueKind.Object || !call.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object
+                || !function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+            {
+                return new RequestError($"{callParam} must be {{\"id\", \"type\":\"function\", \"function\":{{\"name\", \"arguments\"}}}}.", callParam);
+            }
+
+            var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
+            if (call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                callNames[id.GetString()!] = name.GetString()!;
+            }
+
+            if (builder.Length > 0)
+            {
+                builder.Append('\n');
+            }
+
+            builder.Append(ToolCallFormat.RenderCall(name.GetString()!, arguments));
+        }
+
+        text = builder.ToString();
+        return null;
+    }
+
+    /// <summary><c>tools</c>: function tools with a name and an optional description and parameters schema.</summary>
+    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
+    {
+        tools = [];
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError("'tools' must be an array of function tools.", "tools");
+        }
+
+        var list = new List<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in element.EnumerateArray())
+        {
+            var param = $"tools[{index++}]";
+            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
+            {
+                return new RequestError($"{param} must be {{\"type\":\"function\",\"function\":{{\"name\",\"description\",\"parameters\"}}}}.", param);
+            }
+
+            if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            {
+                return new RequestError($"{param}.function.name is required.", $"{param}.function.name", "missing_required_parameter");
+            }
+
+            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            JsonElement? schema = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
+            list.Add(new ToolDefinition(name.GetString()!, description, schema));
+        }
+
+        tools = list;
+        return null;
+    }
+
+    /// <summary><c>tool_choice</c>: none, auto, required, or one named function.</summary>
+    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
+    {
+        choice = ToolChoice.Auto;
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            switch (element.GetString())
+            {
+                case "auto":
+                    return null;
+                case "none":
+                    choice = new ToolChoice(ToolChoiceMode.None);
+                    return null;
+                case "required":
+                    choice = new ToolChoice(ToolChoiceMode.Required);
+                    return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
+                default:
+                    return new RequestError("'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.", "tool_choice");
+            }
+        }
+
+        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("function", out var function)
+            && function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            var wanted = name.GetString()!;
+            if (!tools.Any(t => t.Name == wanted))
+            {
+                return new RequestError($"'tool_choice' names the function '{Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
+            }
+
+            choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
+            return null;
+        }
+
+        return new RequestError("'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.", "tool_choice");
     }
 
     /// <summary>Content as a string, or parts (text, image_url, …) flattened to text for the seek API.</summary>

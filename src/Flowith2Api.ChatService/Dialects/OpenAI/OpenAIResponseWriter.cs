@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Tools;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
@@ -12,7 +13,7 @@ public static class OpenAIResponseWriter
     public static string NewCompletionId() => "chatcmpl-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A non-streaming <c>chat.completion</c> object.</summary>
-    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, string content, string? reasoning,
+    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, AnswerPipeline answer,
         string finishReason, Usage usage, CancellationToken cancellationToken)
     {
         response.StatusCode = StatusCodes.Status200OK;
@@ -28,10 +29,38 @@ public static class OpenAIResponseWriter
         json.WriteNumber("index", 0);
         json.WriteStartObject("message");
         json.WriteString("role", "assistant");
-        json.WriteString("content", content);
-        if (!string.IsNullOrEmpty(reasoning))
+        var content = answer.Text;
+        if (content.Length == 0 && answer.ToolCalls.Count > 0)
+        {
+            json.WriteNull("content");
+        }
+        else
+        {
+            json.WriteString("content", content);
+        }
+
+        var reasoning = answer.Reasoning;
+        if (reasoning.Length > 0)
         {
             json.WriteString("reasoning_content", reasoning);
+        }
+
+        if (answer.ToolCalls.Count > 0)
+        {
+            json.WriteStartArray("tool_calls");
+            foreach (var call in answer.ToolCalls)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", call.Id);
+                json.WriteString("type", "function");
+                json.WriteStartObject("function");
+                json.WriteString("name", call.Name);
+                json.WriteString("arguments", call.ArgumentsJson);
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
         }
 
         json.WriteNull("refusal");
@@ -123,6 +152,41 @@ public sealed class OpenAIStreamWriter : IDisposable
         _json.WriteString("reasoning_content", reasoning);
         EndChunk(finishReason: null);
         return _pipe.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>A tool call: its id, type and name first, then its arguments, at a stable index.</summary>
+    public ValueTask<FlushResult> WriteToolCallAsync(ToolCall call, CancellationToken cancellationToken)
+    {
+        BeginChunk();
+        WriteToolCallDelta(call, header: true);
+        EndChunk(finishReason: null);
+        BeginChunk();
+        WriteToolCallDelta(call, header: false);
+        EndChunk(finishReason: null);
+        return _pipe.FlushAsync(cancellationToken);
+    }
+
+    private void WriteToolCallDelta(ToolCall call, bool header)
+    {
+        _json.WriteStartArray("tool_calls");
+        _json.WriteStartObject();
+        _json.WriteNumber("index", call.Index);
+        if (header)
+        {
+            _json.WriteString("id", call.Id);
+            _json.WriteString("type", "function");
+        }
+
+        _json.WriteStartObject("function");
+        if (header)
+        {
+            _json.WriteString("name", call.Name);
+        }
+
+        _json.WriteString("arguments", header ? "" : call.ArgumentsJson);
+        _json.WriteEndObject();
+        _json.WriteEndObject();
+        _json.WriteEndArray();
     }
 
     public ValueTask<FlushResult> WriteFinishAsync(string finishReason, CancellationToken cancellationToken)

@@ -34,6 +34,13 @@ public sealed class ChatOptions
 
     public string? DefaultModel { get; set; }
 
+    /// <summary>The Anthropic Messages API (<c>ENABLE_CLAUDE_API</c>).</summary>
+    public bool EnableClaudeApi { get; set; } = true;
+
+    /// <summary>Longest silence on a committed stream before a keep-alive (<c>STREAM_KEEPALIVE_MS</c> [10000]).</summary>
+    [Range(100, 600_000)]
+    public int KeepAliveMs { get; set; } = 10_000;
+
     public static void Bind(ChatOptions options, IConfiguration configuration)
     {
         options.RetryMax = ReadInt(configuration, SeedSettings.UpstreamRetryMax, options.RetryMax);
@@ -47,6 +54,8 @@ public sealed class ChatOptions
         options.SystemPrompt = NonEmpty(configuration[SeedSettings.SystemPrompt]) ?? options.SystemPrompt;
         options.EnableSystemPromptOverride = SeedSettings.ParseBool(configuration[SeedSettings.EnableSystemPromptOverride], options.EnableSystemPromptOverride);
         options.DefaultModel = NonEmpty(configuration[SeedSettings.DefaultModel]) ?? options.DefaultModel;
+        options.EnableClaudeApi = SeedSettings.ParseBool(configuration[SeedSettings.EnableClaudeApi], options.EnableClaudeApi);
+        options.KeepAliveMs = ReadInt(configuration, "STREAM_KEEPALIVE_MS", options.KeepAliveMs);
     }
 
     internal static int ReadInt(IConfiguration configuration, string key, int fallback) =>

@@ -1,0 +1,26 @@
+namespace Flowith2Api.ChatService.Conversation;
+
+/// <summary>Awaits upstream work while sending keep-alives on a committed stream when it takes long.</summary>
+public static class KeepAlive
+{
+    public static async Task<T> AwaitAsync<T>(Task<T> task, TimeSpan interval, Func<Task> ping, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await task.WaitAsync(interval, cancellationToken);
+            }
+            catch (TimeoutException) when (!task.IsCompleted)
+            {
+                await ping();
+            }
+        }
+    }
+
+    public static ValueTask<bool> MoveNextAsync(IAsyncEnumerator<string> pieces, TimeSpan interval, Func<Task> ping, CancellationToken cancellationToken)
+    {
+        var move = pieces.MoveNextAsync();
+        return move.IsCompleted ? move : new ValueTask<bool>(AwaitAsync(move.AsTask(), interval, ping, cancellationToken));
+    }
+}

@@ -1,0 +1,352 @@
+using System.Text;
+using System.Text.Json;
+using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Tools;
+
+namespace Flowith2Api.ChatService.Dialects.Anthropic;
+
+/// <summary>Anthropic Messages request → conversation request. Pure; validates as it maps (Anthropic's field paths).</summary>
+public static class AnthropicRequestMapper
+{
+    public static RequestError? TryMap(AnthropicMessagesRequest body, string? defaultModel, bool countOnly, out ConversationRequest request)
+    {
+        request = null!;
+        if (!countOnly && body.MaxTokens is null)
+        {
+            return new RequestError("max_tokens: Field required", "max_tokens");
+        }
+
+        if (body.MaxTokens is < 1)
+        {
+            return new RequestError("max_tokens: Input should be greater than or equal to 1", "max_tokens");
+        }
+
+        if (body.Messages is null)
+        {
+            return new RequestError("messages: Field required", "messages");
+        }
+
+        if (body.Messages.Count == 0)
+        {
+            return new RequestError("messages: at least one message is required", "messages");
+        }
+
+        if (body.Temperature is < 0 or > 1 || (body.Temperature is { } t && double.IsNaN(t)))
+        {
+            return new RequestError("temperature: Input should be between 0 and 1", "temperature");
+        }
+
+        if (body.TopP is < 0 or > 1)
+        {
+            return new RequestError("top_p: Input should be between 0 and 1", "top_p");
+        }
+
+        var messages = new List<ConversationMessage>(body.Messages.Count + 1);
+        var systemError = ReadSystem(body.System, out var system);
+        if (systemError is not null)
+        {
+            return systemError;
+        }
+
+        if (system.Length > 0)
+        {
+            messages.Add(new ConversationMessage(ConversationRole.System, system));
+        }
+
+        var toolsError = ReadTools(body.Tools, out var tools);
+        if (toolsError is not null)
+        {
+            return toolsError;
+        }
+
+        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var choice, out var parallel);
+        if (choiceError is not null)
+        {
+            return choiceError;
+        }
+
+        var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < body.Messages.Count; i++)
+        {
+            var error = MapMessage(body.Messages[i], i, toolNames, messages);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        var model = string.IsNullOrWhiteSpace(body.Model) ? (string.IsNullOrWhiteSpace(defaultModel) ? OpenAIRequestMapper.DefaultPublicModel : defaultModel) : body.Model.Trim();
+        request = new ConversationRequest
+        {
+            Messages = messages,
+            PublicModel = model,
+            Stream = body.Stream == true,
+            MaxTokens = body.MaxTokens,
+            Temperature = body.Temperature,
+            TopP = body.TopP,
+            Stop = body.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToList() ?? [],
+            Tools = tools,
+            ToolChoice = choice,
+            ParallelToolCalls = parallel,
+            WantsReasoning = body.Thinking is { ValueKind: JsonValueKind.Object } thinking
+                && thinking.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() is "enabled" or "adaptive",
+        };
+        return null;
+    }
+
+    private static RequestError? ReadSystem(JsonElement? source, out string system)
+    {
+        system = "";
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            system = element.GetString() ?? "";
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError("system: Input should be a string or a list of text blocks", "system");
+        }
+
+        var builder = new StringBuilder();
+        var index = 0;
+        foreach (var block in element.EnumerateArray())
+        {
+            if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
+            {
+                return new RequestError($"system.{index}: Input should be a text block", $"system.{index}");
+            }
+
+            if (builder.Length > 0)
+            {
+                builder.Append("\n\n");
+            }
+
+            builder.Append(text.GetString());
+            index++;
+        }
+
+        system = builder.ToString();
+        return null;
+    }
+
+    private static RequestError? MapMessage(AnthropicMessage? source, int index, Dictionary<string, string> toolNames, List<ConversationMessage> messages)
+    {
+        var path = $"messages.{index}";
+        if (source is null)
+        {
+            return new RequestError($"{path}: Input should be an object with role and content", path);
+        }
+
+        var role = source.Role switch
+        {
+            "user" => ConversationRole.User,
+            "assistant" => ConversationRole.Assistant,
+            null => (ConversationRole?)null,
+            _ => (ConversationRole?)null,
+        };
+        if (role is null)
+        {
+            return new RequestError($"{path}.role: Input should be 'user' or 'assistant'", $"{path}.role");
+        }
+
+        if (source.Content is not { } content || content.ValueKind == JsonValueKind.Null)
+        {
+            return new RequestError($"{path}.content: Field required", $"{path}.content");
+        }
+
+        if (content.ValueKind == JsonValueKind.String)
+        {
+            messages.Add(new ConversationMessage(role.Value, content.GetString() ?? ""));
+            return null;
+        }
+
+        if (content.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError($"{path}.content: Input should be a string or a list of content blocks", $"{path}.content");
+        }
+
+        var text = new StringBuilder();
+        var blockIndex = 0;
+        foreach (var block in content.EnumerateArray())
+        {
+            var blockPath = $"{path}.content.{blockIndex++}";
+            if (block.ValueKind != JsonValueKind.Object || !block.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            {
+                return new RequestError($"{blockPath}: Input should be a content block with a type", blockPath);
+            }
+
+            var error = type.GetString() switch
+            {
+                "text" => AppendText(block, blockPath, text),
+                "image" => Append(text, "[image]"),
+                "document" => Append(text, "[document]"),
+                "thinking" or "redacted_thinking" => null, // the model's own earlier reasoning is not sent back
+                "tool_use" when role == ConversationRole.Assistant => AppendToolUse(block, blockPath, toolNames, text),
+                "tool_result" when role == ConversationRole.User => AppendToolResult(block, blockPath, toolNames, text),
+                "server_tool_use" or "web_search_tool_result" => null,
+                var other => new RequestError($"{blockPath}.type: '{other}' is not a valid content block for the {source.Role} role", $"{blockPath}.type"),
+            };
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        messages.Add(new ConversationMessage(role.Value, text.ToString()));
+        return null;
+    }
+
+    private static RequestError? AppendText(JsonElement block, string path, StringBuilder text)
+    {
+        if (!block.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError($"{path}.text: Field required", $"{path}.text");
+        }
+
+        return Append(text, value.GetString()!);
+    }
+
+    private static RequestError? AppendToolUse(JsonElement block, string path, Dictionary<string, string> toolNames, StringBuilder text)
+    {
+        if (!block.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError($"{path}.name: Field required", $"{path}.name");
+        }
+
+        if (block.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            toolNames[id.GetString()!] = name.GetString()!;
+        }
+
+        var input = block.TryGetProperty("input", out var i) && i.ValueKind == JsonValueKind.Object
+            ? ToolArguments.Normalize(i.GetRawText()) ?? "{}"
+            : "{}";
+        return Append(text, ToolCallFormat.RenderCall(name.GetString()!, input));
+    }
+
+    private static RequestError? AppendToolResult(JsonElement block, string path, Dictionary<string, string> toolNames, StringBuilder text)
+    {
+        if (!block.TryGetProperty("tool_use_id", out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError($"{path}.tool_use_id: Field required", $"{path}.tool_use_id");
+        }
+
+        var result = new StringBuilder();
+        if (block.TryGetProperty("content", out var content))
+        {
+            if (content.ValueKind == JsonValueKind.String)
+            {
+                result.Append(content.GetString());
+            }
+            else if (content.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var partType))
+                    {
+                        Append(result, partType.GetString() == "text" && part.TryGetProperty("text", out var partText) ? partText.GetString() ?? "" : "[" + partType.GetString() + "]");
+                    }
+                }
+            }
+        }
+
+        var isError = block.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True;
+        var toolUseId = id.GetString()!;
+        return Append(text, ToolCallFormat.RenderResult(toolNames.GetValueOrDefault(toolUseId), toolUseId, result.ToString(), isError));
+    }
+
+    private static RequestError? Append(StringBuilder text, string value)
+    {
+        if (text.Length > 0 && value.Length > 0)
+        {
+            text.Append('\n');
+        }
+
+        text.Append(value);
+        return null;
+    }
+
+    /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
+    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
+    {
+        tools = [];
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError("tools: Input should be a list of tools", "tools");
+        }
+
+        var list = new List<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in element.EnumerateArray())
+        {
+            var path = $"tools.{index++}";
+            if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+                || string.IsNullOrWhiteSpace(name.GetString()))
+            {
+                return new RequestError($"{path}.name: Field required", $"{path}.name");
+            }
+
+            var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            JsonElement? schema = tool.TryGetProperty("input_schema", out var s) && s.ValueKind == JsonValueKind.Object ? s.Clone() : null;
+            list.Add(new ToolDefinition(name.GetString()!, description, schema));
+        }
+
+        tools = list;
+        return null;
+    }
+
+    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice, out bool parallel)
+    {
+        choice = ToolChoice.Auto;
+        parallel = true;
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError("tool_choice: Input should be an object with a type of auto, any, tool or none", "tool_choice");
+        }
+
+        parallel = !(element.TryGetProperty("disable_parallel_tool_use", out var disable) && disable.ValueKind == JsonValueKind.True);
+        switch (type.GetString())
+        {
+            case "auto":
+                return null;
+            case "none":
+                choice = new ToolChoice(ToolChoiceMode.None);
+                return null;
+            case "any":
+                choice = new ToolChoice(ToolChoiceMode.Required);
+                return tools.Count == 0 ? new RequestError("tool_choice: 'any' needs at least one tool", "tool_choice") : null;
+            case "tool":
+                if (!element.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
+                {
+                    return new RequestError("tool_choice.name: Field required", "tool_choice.name");
+                }
+
+                if (!tools.Any(t => t.Name == name.GetString()))
+                {
+                    return new RequestError($"tool_choice.name: '{name.GetString()}' is not one of the tools", "tool_choice.name");
+                }
+
+                choice = new ToolChoice(ToolChoiceMode.Specific, name.GetString());
+                return null;
+            default:
+                return new RequestError("tool_choice.type: Input should be 'auto', 'any', 'tool' or 'none'", "tool_choice.type");
+        }
+    }
+}

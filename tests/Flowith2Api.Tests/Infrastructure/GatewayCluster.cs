@@ -155,6 +155,17 @@ public sealed class GatewayCluster : IAsyncDisposable
             RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
         });
 
+    /// <summary>The official Anthropic SDK pointed at the Gateway (no retries, responses validated on arrival).</summary>
+    public global::Anthropic.AnthropicClient CreateAnthropicClient(string apiKey = UserKey) =>
+        new(new global::Anthropic.Core.ClientOptions
+        {
+            ApiKey = apiKey,
+            BaseUrl = GatewayUri.ToString(),
+            MaxRetries = 0,
+            Timeout = TimeSpan.FromSeconds(30),
+            ResponseValidation = true,
+        });
+
     public async ValueTask DisposeAsync()
     {
         for (var i = _apps.Count - 1; i >= 0; i--)

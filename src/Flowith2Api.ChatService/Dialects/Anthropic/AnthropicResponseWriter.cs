@@ -61,6 +61,7 @@ public static class AnthropicResponseWriter
                 json.WriteString("name", call.Name);
                 json.WritePropertyName("input");
                 json.WriteRawValue(call.ArgumentsJson, skipInputValidation: true);
+                WriteDirectCaller(json);
                 json.WriteEndObject();
             }
 
@@ -78,6 +79,14 @@ public static class AnthropicResponseWriter
             WriteUsage(json, usage);
             json.WriteEndObject();
         });
+
+    /// <summary>The API marks every tool_use block with who called it; ours are always the model's own calls.</summary>
+    internal static void WriteDirectCaller(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("caller");
+        json.WriteString("type", "direct");
+        json.WriteEndObject();
+    }
 
     internal static void WriteUsage(Utf8JsonWriter json, Usage usage)
     {
@@ -183,6 +192,7 @@ public sealed class AnthropicStreamWriter : IDisposable
         _json.WriteString("name", call.Name);
         _json.WriteStartObject("input");
         _json.WriteEndObject();
+        AnthropicResponseWriter.WriteDirectCaller(_json);
         _json.WriteEndObject();
         End();
         Delta("input_json_delta", "partial_json", call.ArgumentsJson);

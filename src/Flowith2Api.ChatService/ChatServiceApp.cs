@@ -18,6 +18,7 @@ public static class ChatServiceApp
         app.MapOpenAIChatCompletionsApi();
         app.MapModelsApi();
         app.MapAnthropicMessagesApi();
+        app.MapAdminSessionsApi();
         app.MapFallback(static context => Dialects.OpenAI.OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
             $"Unknown route: {context.Request.Method} {context.Request.Path}.", "not_found_error", "unknown_route"));
         return app;

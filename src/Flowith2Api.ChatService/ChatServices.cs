@@ -2,6 +2,7 @@ using System.Net;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -33,6 +34,8 @@ public static class ChatServices
         builder.Services.AddSingleton<ICredentialPool, CredentialPool>();
         builder.Services.AddSingleton<CredentialProbeService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CredentialProbeService>());
+        builder.Services.AddOptions<LongContextOptions>().Configure<IConfiguration>(LongContextOptions.Bind);
+        builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<ChatExecutor>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();
@@ -77,10 +80,12 @@ public static class ChatServices
         {
             builder.Services.AddSingleton(new RedisKeys(builder.Configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:"));
             builder.Services.AddSingleton<ICredentialStateStore, RedisCredentialStateStore>();
+            builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
         }
         else
         {
             builder.Services.AddSingleton<ICredentialStateStore, InMemoryCredentialStateStore>();
+            builder.Services.AddSingleton<ISessionStore, InMemorySessionStore>();
         }
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.Anthropic;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
@@ -19,12 +20,12 @@ public static partial class AnthropicMessagesApi
         return app;
     }
 
-    public static async Task CreateMessageAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog, TokenCounter tokens,
-        IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
+    public static async Task CreateMessageAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog, SessionService sessions,
+        TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var settings = options.Value;
-        var request = await ReadRequestAsync(context, settings, countOnly: false);
-        if (request is null)
+        var (request, body) = await ReadRequestAsync(context, settings, countOnly: false);
+        if (request is null || body is null)
         {
             return;
         }
@@ -36,23 +37,42 @@ public static partial class AnthropicMessagesApi
             return;
         }
 
-        request = request with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(request, settings) };
+        var requestedSession = SessionService.RequestedId(context, body.SessionId);
+        var (outcome, turn, withHistory) = await sessions.BeginAsync(requestedSession, body.AutoSession == true, SessionService.OwnerOf(context), request);
+        if (SessionErrors.Describe(outcome, requestedSession) is { } sessionError)
+        {
+            await WriteErrorAsync(context, sessionError.Status, sessionError.Status switch { 404 => "not_found_error", 503 => "api_error", _ => "invalid_request_error" },
+                sessionError.Message);
+            return;
+        }
+
+        if (turn is not null)
+        {
+            context.Response.Headers[SessionService.Header] = turn.Id;
+        }
+
+        request = withHistory with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(withHistory, settings) };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
         var call = new ChatCall(context.TraceIdentifier);
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(context, executor, tokens, settings, request, call, logger);
+                await StreamAsync(context, executor, sessions, turn, tokens, settings, request, call, logger);
             }
             else
             {
                 var text = await executor.CompleteAsync(request, call, context.RequestAborted);
                 var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger).Complete(text);
                 var usage = CountUsage(tokens, request, answer);
+                if (turn is not null)
+                {
+                    await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
+                }
+
                 call.WriteTimingHeaders(context.Response);
                 await AnthropicResponseWriter.WriteMessageAsync(context, AnthropicResponseWriter.NewMessageId(), request.PublicModel,
-                    answer, answer.Finish(request.MaxTokens, usage.OutputTokens), usage);
+                    answer, answer.Finish(request.MaxTokens, usage.OutputTokens), usage, turn?.Id);
             }
         }
         catch (UpstreamException e) when (!context.Response.HasStarted)
@@ -75,7 +95,7 @@ public static partial class AnthropicMessagesApi
 
     public static async Task CountTokensAsync(HttpContext context, TokenCounter tokens, IOptions<ChatOptions> options)
     {
-        var request = await ReadRequestAsync(context, options.Value, countOnly: true);
+        var (request, _) = await ReadRequestAsync(context, options.Value, countOnly: true);
         if (request is null)
         {
             return;
@@ -90,13 +110,13 @@ public static partial class AnthropicMessagesApi
         });
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
-        ConversationRequest request, ChatCall call, ILogger logger)
+    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
+        ChatOptions settings, ConversationRequest request, ChatCall call, ILogger logger)
     {
         var aborted = context.RequestAborted;
         var keepAlive = TimeSpan.FromMilliseconds(settings.KeepAliveMs);
         var inputTokens = tokens.CountPrompt(request.Messages);
-        using var writer = new AnthropicStreamWriter(context.Response, AnthropicResponseWriter.NewMessageId(), request.PublicModel);
+        using var writer = new AnthropicStreamWriter(context.Response, AnthropicResponseWriter.NewMessageId(), request.PublicModel, turn?.Id);
 
         // Wait for a good start (retries stay invisible); if that takes long, commit and keep the client alive with pings.
         var starting = executor.StartStreamAsync(request, call, aborted);
@@ -141,6 +161,11 @@ public static partial class AnthropicMessagesApi
             await WriteEventsAsync(writer, answer.Flush(), aborted);
             var usage = new Usage(inputTokens, CountUsage(tokens, request, answer).OutputTokens);
             var finish = answer.Finish(request.MaxTokens, usage.OutputTokens);
+            if (turn is not null)
+            {
+                await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
+            }
+
             await writer.WriteFinishAsync(AnthropicResponseWriter.StopReason(finish), answer.StopSequence, usage, aborted);
         }
     }
@@ -178,14 +203,14 @@ public static partial class AnthropicMessagesApi
         }
     }
 
-    /// <summary>Reads and maps the body; on a problem, answers the error itself and returns null.</summary>
-    private static async Task<ConversationRequest?> ReadRequestAsync(HttpContext context, ChatOptions settings, bool countOnly)
+    /// <summary>Reads and maps the body; on a problem, answers the error itself and returns nulls.</summary>
+    private static async Task<(ConversationRequest? Request, AnthropicMessagesRequest? Body)> ReadRequestAsync(HttpContext context, ChatOptions settings, bool countOnly)
     {
         if (!settings.EnableClaudeApi)
         {
             await WriteErrorAsync(context, StatusCodes.Status404NotFound, "not_found_error",
                 "The Claude (Anthropic Messages) API is turned off on this gateway (ENABLE_CLAUDE_API=false).");
-            return null;
+            return (null, null);
         }
 
         AnthropicMessagesRequest? body;
@@ -197,23 +222,23 @@ public static partial class AnthropicMessagesApi
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error",
                 $"The request body is not valid JSON for this endpoint (at {e.Path ?? "$"}).");
-            return null;
+            return (null, null);
         }
 
         if (body is null)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error", "The request body must be a JSON object.");
-            return null;
+            return (null, null);
         }
 
         var error = AnthropicRequestMapper.TryMap(body, settings.DefaultModel, countOnly, out var request);
         if (error is not null)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error", error.Message);
-            return null;
+            return (null, null);
         }
 
-        return request;
+        return (request, body);
     }
 
     private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, AnswerPipeline answer) =>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,7 @@ public static partial class OpenAIChatCompletionsApi
     }
 
     public static async Task CreateChatCompletionAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog,
-        TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
+        SessionService sessions, TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
         var call = new ChatCall(context.TraceIdentifier);
@@ -57,10 +58,24 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        request = request with
+        var requestedSession = SessionService.RequestedId(context, body.SessionId);
+        var (outcome, turn, withHistory) = await sessions.BeginAsync(requestedSession, body.AutoSession == true, SessionService.OwnerOf(context), request);
+        if (SessionErrors.Describe(outcome, requestedSession) is { } sessionError)
+        {
+            await OpenAIErrors.WriteAsync(context, sessionError.Status, sessionError.Message,
+                sessionError.Status == 503 ? "server_error" : "invalid_request_error", sessionError.Code, "session_id");
+            return;
+        }
+
+        if (turn is not null)
+        {
+            context.Response.Headers[SessionService.Header] = turn.Id;
+        }
+
+        request = withHistory with
         {
             UpstreamModel = model.UpstreamId,
-            Messages = PromptShaper.Apply(request, settings),
+            Messages = PromptShaper.Apply(withHistory, settings),
         };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
 
@@ -68,11 +83,11 @@ public static partial class OpenAIChatCompletionsApi
         {
             if (request.Stream)
             {
-                await StreamAsync(context, executor, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true, logger);
+                await StreamAsync(context, executor, sessions, turn, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true, logger);
             }
             else
             {
-                await CompleteAsync(context, executor, tokens, settings, request, call, logger);
+                await CompleteAsync(context, executor, sessions, turn, tokens, settings, request, call, logger);
             }
         }
         catch (UpstreamException e)
@@ -87,26 +102,32 @@ public static partial class OpenAIChatCompletionsApi
         }
     }
 
-    private static async Task CompleteAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
-        ConversationRequest request, ChatCall call, ILogger logger)
+    private static async Task CompleteAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
+        ChatOptions settings, ConversationRequest request, ChatCall call, ILogger logger)
     {
         var text = await executor.CompleteAsync(request, call, context.RequestAborted);
         var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger).Complete(text);
         var usage = CountUsage(tokens, request, answer);
+        if (turn is not null)
+        {
+            await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
+        }
+
         call.WriteTimingHeaders(context.Response);
         await OpenAIResponseWriter.WriteCompletionAsync(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.PublicModel, answer, FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), usage, context.RequestAborted);
+            request.PublicModel, answer, FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), usage, turn?.Id, context.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, TokenCounter tokens, ChatOptions settings,
-        ConversationRequest request, ChatCall call, bool includeUsage, ILogger logger)
+    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
+        ChatOptions settings, ConversationRequest request, ChatCall call, bool includeUsage, ILogger logger)
     {
         var aborted = context.RequestAborted;
         await using var stream = await executor.StartStreamAsync(request, call, aborted);
 
         OpenAIStreamWriter.PrepareHeaders(context.Response);
         call.WriteTimingHeaders(context.Response);
-        using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel);
+        using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
+            request.PublicModel, turn?.Id);
         await writer.WriteRoleAsync(aborted);
 
         var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger);
@@ -130,6 +151,11 @@ public static partial class OpenAIChatCompletionsApi
 
         await WriteEventsAsync(writer, answer.Flush(), aborted);
         var usage = CountUsage(tokens, request, answer);
+        if (turn is not null)
+        {
+            await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
+        }
+
         await writer.WriteFinishAsync(FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), aborted);
         if (includeUsage)
         {

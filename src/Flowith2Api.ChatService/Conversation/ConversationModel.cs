@@ -50,6 +50,9 @@ public sealed record ConversationRequest
 
     public IReadOnlyList<string> Stop { get; init; } = [];
 
+    /// <summary>The upstream's knowledge-base list: a session keeps one for its whole life; null makes a new one.</summary>
+    public IReadOnlyList<string>? KnowledgeBases { get; init; }
+
     /// <summary>Client tools the model may call (emulated in the prompt: the upstream has no function calling).</summary>
     public IReadOnlyList<ToolDefinition> Tools { get; init; } = [];
 

@@ -120,7 +120,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         message.Headers.Accept.Add(stream ? AcceptEventStream : AcceptJson);
         message.Headers.TryAddWithoutValidation("X-Request-ID", requestId);
-        var body = FlowithWire.WriteRequestBody(request, [Guid.NewGuid().ToString()], stream);
+        var body = FlowithWire.WriteRequestBody(request, request.KnowledgeBases ?? [Guid.NewGuid().ToString()], stream);
         message.Content = new ByteArrayContent(body);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 

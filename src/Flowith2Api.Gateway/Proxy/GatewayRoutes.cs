@@ -26,6 +26,7 @@ public static class GatewayRoutes
         Route("models", ChatCluster, "/v1/models/{**rest}", UserRealm),
         Route("mcp", ToolCluster, "/mcp/{**rest}", UserRealm),
         Route("admin-tools", ToolCluster, "/v1/admin/tools/{**rest}", AdminRealm, order: -1),
+        Route("admin-sessions", ChatCluster, "/v1/admin/sessions/{**rest}", AdminRealm, order: -1),
         Route("admin", AdminCluster, "/v1/admin/{**rest}", AdminRealm),
     ];
 

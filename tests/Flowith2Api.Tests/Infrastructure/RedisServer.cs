@@ -10,13 +10,15 @@ namespace Flowith2Api.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
     private readonly string _directory;
+    private readonly bool _appendOnly;
+    private Process _process;
 
-    private RedisServer(Process process, string directory, int port)
+    private RedisServer(Process process, string directory, int port, bool appendOnly)
     {
         _process = process;
         _directory = directory;
+        _appendOnly = appendOnly;
         Port = port;
     }
 
@@ -24,15 +26,50 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string ConnectionString => $"127.0.0.1:{Port},abortConnect=false";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="appendOnly">Persist with an append-only file (as the AppHost does), so a restart keeps the data.</param>
+    public static async Task<RedisServer> StartAsync(bool appendOnly = false)
+    {
+        var port = FreePort();
+        var directory = Directory.CreateTempSubdirectory("flowith2api-redis-").FullName;
+        var server = new RedisServer(Launch(port, directory, appendOnly), directory, port, appendOnly);
+        try
+        {
+            await server.WaitUntilAcceptingAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Stops the server the way an operator would (SHUTDOWN: data written out) and starts it again on the same port.</summary>
+    public async Task RestartAsync()
+    {
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, Port);
+            await client.GetStream().WriteAsync("SHUTDOWN\r\n"u8.ToArray());
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        _process.Dispose();
+        _process = Launch(Port, _directory, _appendOnly);
+        await WaitUntilAcceptingAsync();
+    }
+
+    private static Process Launch(int port, string directory, bool appendOnly)
     {
         var executable = FindExecutable("redis-server")
             ?? throw new InvalidOperationException("redis-server is not installed: run ./build.sh deps (apt-get install redis-server).");
-        var port = FreePort();
-        var directory = Directory.CreateTempSubdirectory("flowith2api-redis-").FullName;
         var process = Process.Start(new ProcessStartInfo(executable)
         {
-            ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no" },
+            ArgumentList =
+            {
+                "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory,
+                "--save", "", "--appendonly", appendOnly ? "yes" : "no", "--appendfsync", "everysec",
+            },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -41,8 +78,13 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        return process;
+    }
 
-        var server = new RedisServer(process, directory, port);
+    private async Task WaitUntilAcceptingAsync()
+    {
+        var port = Port;
+        var process = _process;
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -50,16 +92,11 @@ public sealed class RedisServer : IAsyncDisposable
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port);
-                return server;
+                return;
             }
             catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
             {
                 await Task.Delay(20);
-            }
-            catch
-            {
-                await server.DisposeAsync();
-                throw;
             }
         }
     }

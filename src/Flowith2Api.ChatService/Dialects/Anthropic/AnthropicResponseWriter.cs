@@ -27,7 +27,8 @@ public static class AnthropicResponseWriter
     };
 
     /// <summary>A non-streaming <c>message</c>: thinking first, then text, then tool_use blocks.</summary>
-    public static Task WriteMessageAsync(HttpContext context, string id, string model, AnswerPipeline answer, AnswerFinish finish, Usage usage) =>
+    public static Task WriteMessageAsync(HttpContext context, string id, string model, AnswerPipeline answer, AnswerFinish finish, Usage usage,
+        string? sessionId) =>
         JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();
@@ -77,6 +78,11 @@ public static class AnthropicResponseWriter
             }
 
             WriteUsage(json, usage);
+            if (sessionId is not null)
+            {
+                json.WriteString("session_id", sessionId);
+            }
+
             json.WriteEndObject();
         });
 
@@ -118,11 +124,13 @@ public sealed class AnthropicStreamWriter : IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly string _id;
     private readonly string _model;
+    private readonly string? _sessionId;
     private int _index = -1;
     private Block _open;
 
-    public AnthropicStreamWriter(HttpResponse response, string id, string model)
+    public AnthropicStreamWriter(HttpResponse response, string id, string model, string? sessionId = null)
     {
+        _sessionId = sessionId;
         _pipe = response.BodyWriter;
         _json = new Utf8JsonWriter(_pipe);
         _id = id;
@@ -153,6 +161,11 @@ public sealed class AnthropicStreamWriter : IDisposable
         _json.WriteNull("stop_reason");
         _json.WriteNull("stop_sequence");
         AnthropicResponseWriter.WriteUsage(_json, new Usage(inputTokens, 0));
+        if (_sessionId is not null)
+        {
+            _json.WriteString("session_id", _sessionId);
+        }
+
         _json.WriteEndObject();
         End();
         return _pipe.FlushAsync(cancellationToken);

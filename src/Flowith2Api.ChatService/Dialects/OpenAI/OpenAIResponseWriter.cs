@@ -14,7 +14,7 @@ public static class OpenAIResponseWriter
 
     /// <summary>A non-streaming <c>chat.completion</c> object.</summary>
     public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, AnswerPipeline answer,
-        string finishReason, Usage usage, CancellationToken cancellationToken)
+        string finishReason, Usage usage, string? sessionId, CancellationToken cancellationToken)
     {
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/json";
@@ -71,6 +71,11 @@ public static class OpenAIResponseWriter
         json.WriteEndArray();
         WriteUsage(json, usage);
         json.WriteNull("system_fingerprint");
+        if (sessionId is not null)
+        {
+            json.WriteString("session_id", sessionId);
+        }
+
         json.WriteEndObject();
         json.Flush();
         return response.BodyWriter.FlushAsync(cancellationToken).AsTask();
@@ -108,9 +113,11 @@ public sealed class OpenAIStreamWriter : IDisposable
     private readonly string _id;
     private readonly long _created;
     private readonly string _model;
+    private readonly string? _sessionId;
 
-    public OpenAIStreamWriter(HttpResponse response, string id, long created, string model)
+    public OpenAIStreamWriter(HttpResponse response, string id, long created, string model, string? sessionId = null)
     {
+        _sessionId = sessionId;
         _pipe = response.BodyWriter;
         _json = new Utf8JsonWriter(_pipe);
         _id = id;
@@ -268,6 +275,10 @@ public sealed class OpenAIStreamWriter : IDisposable
         _json.WriteNumber("created", _created);
         _json.WriteString("model", _model);
         _json.WriteNull("system_fingerprint");
+        if (_sessionId is not null)
+        {
+            _json.WriteString("session_id", _sessionId);
+        }
     }
 
     public void Dispose() => _json.Dispose();

@@ -1,0 +1,203 @@
+using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Flowith2Api.ChatService.Sessions;
+
+/// <summary>Long-context settings (SPEC section 2).</summary>
+public sealed class LongContextOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    public int MaxMessages { get; set; } = 20;
+
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromHours(1);
+
+    public static void Bind(LongContextOptions options, IConfiguration configuration)
+    {
+        options.Enabled = SeedSettings.ParseBool(configuration[SeedSettings.EnableLongContext], options.Enabled);
+        options.MaxMessages = Math.Max(1, ChatOptions.ReadInt(configuration, SeedSettings.MaxContextMessages, options.MaxMessages));
+        options.Ttl = TimeSpan.FromSeconds(Math.Max(1, ChatOptions.ReadInt(configuration, SeedSettings.ContextTtlSeconds, (int)options.Ttl.TotalSeconds)));
+    }
+}
+
+public enum SessionOutcome
+{
+    /// <summary>The request uses no session.</summary>
+    None,
+    Ready,
+
+    /// <summary>No such session for this key (also when another key owns it: ids cannot be probed).</summary>
+    NotFound,
+    InvalidId,
+    Unavailable,
+}
+
+/// <summary>One turn on a session: what was stored, what the client added, and the context sent upstream.</summary>
+public sealed record SessionTurn(string Id, string Owner, VersionedSession? Existing, IReadOnlyList<string> KnowledgeBases,
+    IReadOnlyList<StoredTurn> Context, IReadOnlyList<StoredTurn> Added);
+
+/// <summary>
+/// Server-side conversations: loads a session's turns, merges them with what the client sent (never sending a turn
+/// twice), and stores the new user turn and the answer once the answer is complete. Sessions belong to the key that
+/// made them, keep one knowledge-base list for their whole life, are trimmed to <c>MAX_CONTEXT_MESSAGES</c> and
+/// expire after <c>CONTEXT_TTL_SECONDS</c> idle.
+/// </summary>
+public sealed partial class SessionService(ISessionStore store, IOptions<LongContextOptions> options, TimeProvider time, ILogger<SessionService> logger)
+{
+    public const string Header = "x-session-id";
+    private const int MaxIdLength = 128;
+    private const int MaxWriteAttempts = 8;
+
+    public static string OwnerOf(HttpContext context) =>
+        context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id && !string.IsNullOrEmpty(id[0]) ? id[0]! : "anonymous";
+
+    /// <summary>The session id from the body field, else the <c>x-session-id</c> header.</summary>
+    public static string? RequestedId(HttpContext context, string? fromBody) =>
+        !string.IsNullOrWhiteSpace(fromBody) ? fromBody.Trim()
+        : context.Request.Headers[Header] is { Count: > 0 } header && !string.IsNullOrWhiteSpace(header[0]) ? header[0]!.Trim()
+        : null;
+
+    public async Task<(SessionOutcome Outcome, SessionTurn? Turn, ConversationRequest Request)> BeginAsync(
+        string? id, bool autoSession, string owner, ConversationRequest request)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled || (id is null && !autoSession))
+        {
+            return (SessionOutcome.None, null, request);
+        }
+
+        if (id is not null && !IsValidId(id))
+        {
+            return (SessionOutcome.InvalidId, null, request);
+        }
+
+        id ??= "sess_" + Guid.NewGuid().ToString("N");
+        VersionedSession? existing;
+        try
+        {
+            existing = await store.GetAsync(id);
+        }
+        catch (RedisException e)
+        {
+            LogUnavailable(logger, e.GetType().Name);
+            return (SessionOutcome.Unavailable, null, request);
+        }
+
+        if (existing is not null && !string.Equals(existing.Data.Owner, owner, StringComparison.Ordinal))
+        {
+            return (SessionOutcome.NotFound, null, request);
+        }
+
+        var stored = existing?.Data.Turns ?? [];
+        var client = request.Messages.Where(m => m.Role != ConversationRole.System).Select(ToStored).ToList();
+        var (context, added) = Merge(stored, client);
+        var knowledgeBases = existing?.Data.KnowledgeBases ?? [Guid.NewGuid().ToString()];
+        var turn = new SessionTurn(id, owner, existing, knowledgeBases, context, added);
+        var messages = request.Messages.Where(m => m.Role == ConversationRole.System).Concat(context.Select(FromStored)).ToList();
+        return (SessionOutcome.Ready, turn, request with { Messages = messages, KnowledgeBases = knowledgeBases });
+    }
+
+    /// <summary>Stores the turn's new messages and the answer; a concurrent turn's messages are kept, never overwritten.</summary>
+    public async Task CommitAsync(SessionTurn turn, string answer)
+    {
+        var settings = options.Value;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var assistant = new StoredTurn("assistant", answer);
+        var current = turn.Existing;
+        IReadOnlyList<StoredTurn> turns = [.. turn.Context, assistant];
+        try
+        {
+            for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+            {
+                var data = new SessionData
+                {
+                    Owner = turn.Owner,
+                    CreatedUnixMs = current?.Data.CreatedUnixMs ?? now,
+                    LastUsedUnixMs = now,
+                    KnowledgeBases = current?.Data.KnowledgeBases ?? turn.KnowledgeBases,
+                    Turns = Trim(turns, settings.MaxMessages),
+                };
+                if (await store.TryWriteAsync(turn.Id, data, current?.Version ?? 0, settings.Ttl))
+                {
+                    return;
+                }
+
+                // Another turn on this session was stored meanwhile: keep its messages and add ours after them.
+                current = await store.GetAsync(turn.Id);
+                turns = [.. current?.Data.Turns ?? [], .. turn.Added, assistant];
+            }
+
+            LogLostRace(logger, turn.Id);
+        }
+        catch (RedisException e)
+        {
+            LogUnavailable(logger, e.GetType().Name);
+        }
+    }
+
+    /// <summary>
+    /// The context to send and the client's new turns. When the client's messages contain every stored turn (it keeps
+    /// its own history) they are the context; when they begin with the end of the stored turns, the overlap is sent
+    /// once; otherwise the stored turns come first.
+    /// </summary>
+    public static (IReadOnlyList<StoredTurn> Context, IReadOnlyList<StoredTurn> Added) Merge(IReadOnlyList<StoredTurn> stored, IReadOnlyList<StoredTurn> client)
+    {
+        if (stored.Count == 0)
+        {
+            return (client, client);
+        }
+
+        // The whole stored history inside the client's messages: the client holds it all.
+        for (var end = client.Count; end >= stored.Count; end--)
+        {
+            if (RunEquals(stored, 0, client, end - stored.Count, stored.Count))
+            {
+                return (client, client.Skip(end).ToList());
+            }
+        }
+
+        // The client's messages start with the end of the stored history.
+        for (var overlap = Math.Min(stored.Count - 1, client.Count); overlap > 0; overlap--)
+        {
+            if (RunEquals(stored, stored.Count - overlap, client, 0, overlap))
+            {
+                var added = client.Skip(overlap).ToList();
+                return ([.. stored, .. added], added);
+            }
+        }
+
+        return ([.. stored, .. client], client);
+    }
+
+    private static bool RunEquals(IReadOnlyList<StoredTurn> a, int aStart, IReadOnlyList<StoredTurn> b, int bStart, int length)
+    {
+        for (var i = 0; i < length; i++)
+        {
+            if (a[aStart + i] != b[bStart + i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IReadOnlyList<StoredTurn> Trim(IReadOnlyList<StoredTurn> turns, int max) =>
+        turns.Count <= max ? turns : [.. turns.Skip(turns.Count - max)];
+
+    private static StoredTurn ToStored(ConversationMessage message) =>
+        new(message.Role == ConversationRole.Assistant ? "assistant" : message.Role == ConversationRole.Tool ? "tool" : "user", message.Text);
+
+    private static ConversationMessage FromStored(StoredTurn turn) =>
+        new(turn.Role switch { "assistant" => ConversationRole.Assistant, "tool" => ConversationRole.Tool, _ => ConversationRole.User }, turn.Content);
+
+    public static bool IsValidId(string id) => id.Length <= MaxIdLength && RequestIdMiddleware.IsAcceptable(id);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The session store is unavailable ({ExceptionType})")]
+    private static partial void LogUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: the turn could not be stored after repeated concurrent updates")]
+    private static partial void LogLostRace(ILogger logger, string sessionId);
+}

@@ -1,0 +1,69 @@
+using System.Text.Json;
+
+namespace Flowith2Api.ToolService.Tools;
+
+/// <summary>Where a tool comes from; decides which switch enables it.</summary>
+public enum ToolKind
+{
+    /// <summary>web_search, image_gen, code_interpreter (<c>ENABLE_MCP</c>, <c>MCP_TOOLS</c>).</summary>
+    Builtin,
+
+    /// <summary>File and command tools (<c>ENABLE_CLI_MODE</c>).</summary>
+    Cli,
+
+    /// <summary>Tools of an external MCP server (<c>MCP_SERVERS</c>), namespaced by server name.</summary>
+    External,
+}
+
+/// <summary>Who runs a tool and where: the caller's key id and that key's own workspace.</summary>
+public sealed record ToolContext(string KeyId, string Workspace);
+
+/// <summary>What a tool returns: text for the model, and whether it is an error the model should see as one.</summary>
+public sealed record ToolResult(bool IsError, string Text)
+{
+    public static ToolResult Ok(string text) => new(false, text);
+
+    public static ToolResult Error(string message) => new(true, message);
+
+    /// <summary>A JSON object as the result text (compact, for the model and for MCP clients).</summary>
+    public static ToolResult Json<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        new(false, JsonSerializer.Serialize(value, typeInfo));
+}
+
+/// <summary>One tool: a name, a description, a JSON schema for its arguments, and an executor.</summary>
+public interface ITool
+{
+    string Name { get; }
+
+    string Description { get; }
+
+    /// <summary>A JSON schema object for the arguments.</summary>
+    JsonElement InputSchema { get; }
+
+    ToolKind Kind { get; }
+
+    /// <summary>Runs the tool. Bad arguments and refusals are <see cref="ToolResult.Error"/>, never exceptions.</summary>
+    Task<ToolResult> ExecuteAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>Reading arguments with clear errors.</summary>
+public static class ToolArgs
+{
+    public static string? String(JsonElement arguments, string name) =>
+        arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    public static int? Int(JsonElement arguments, string name) =>
+        arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
+            && value.TryGetInt32(out var number)
+            ? number
+            : null;
+
+    public static bool? Bool(JsonElement arguments, string name) =>
+        arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? value.GetBoolean()
+            : null;
+
+    public static JsonElement Schema(string json) => JsonDocument.Parse(json).RootElement.Clone();
+}

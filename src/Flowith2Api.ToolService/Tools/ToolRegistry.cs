@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+
+namespace Flowith2Api.ToolService.Tools;
+
+/// <summary>
+/// The one registry behind every door (the chat tool loop, the admin execute endpoint, MCP): which tools exist,
+/// which the switches enable (<c>ENABLE_MCP</c>, <c>MCP_TOOLS</c>, <c>ENABLE_CLI_MODE</c>), and looking them up.
+/// </summary>
+public sealed class ToolRegistry(IEnumerable<ITool> tools, IOptions<ToolOptions> options)
+{
+    private readonly IReadOnlyList<ITool> _all = [.. tools];
+
+    public IReadOnlyList<ITool> All => _all;
+
+    public IReadOnlyList<ITool> Enabled => [.. _all.Where(IsEnabled)];
+
+    public ITool? FindEnabled(string name) => _all.FirstOrDefault(t => t.Name == name && IsEnabled(t));
+
+    public ITool? Find(string name) => _all.FirstOrDefault(t => t.Name == name);
+
+    /// <summary>Why a known tool is off, in words that say how to turn it on.</summary>
+    public string DisabledReason(ITool tool)
+    {
+        var settings = options.Value;
+        if (tool.Kind == ToolKind.Cli && !settings.EnableCliMode)
+        {
+            return $"'{tool.Name}' is a CLI tool and CLI mode is off. Set ENABLE_CLI_MODE=true to enable the file and command tools.";
+        }
+
+        if (tool.Kind != ToolKind.Cli && !settings.EnableMcp)
+        {
+            return $"'{tool.Name}' is off because the built-in tools are disabled. Set ENABLE_MCP=true to enable them.";
+        }
+
+        return $"'{tool.Name}' is not in the MCP_TOOLS allow-list.";
+    }
+
+    public bool IsEnabled(ITool tool)
+    {
+        var settings = options.Value;
+        var switchedOn = tool.Kind == ToolKind.Cli ? settings.EnableCliMode : settings.EnableMcp;
+        return switchedOn && (settings.AllowedTools.Count == 0 || settings.AllowedTools.Contains(tool.Name, StringComparer.Ordinal));
+    }
+}

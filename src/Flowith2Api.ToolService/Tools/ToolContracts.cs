@@ -49,18 +49,18 @@ public interface ITool
 /// <summary>Reading arguments with clear errors.</summary>
 public static class ToolArgs
 {
-    public static string? String(JsonElement arguments, string name) =>
+    public static string? Text(JsonElement arguments, string name) =>
         arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
             ? value.GetString()
             : null;
 
-    public static int? Int(JsonElement arguments, string name) =>
+    public static int? Number(JsonElement arguments, string name) =>
         arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number
             && value.TryGetInt32(out var number)
             ? number
             : null;
 
-    public static bool? Bool(JsonElement arguments, string name) =>
+    public static bool? Flag(JsonElement arguments, string name) =>
         arguments.ValueKind == JsonValueKind.Object && arguments.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False
             ? value.GetBoolean()
             : null;

@@ -39,11 +39,9 @@ public static class ChatServices
         builder.Services.AddSingleton<ChatExecutor>();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();
-        // The upstream client must not get the default resilience handler: it would retry POSTs (spending credits)
-        // and cap every attempt at 10 s. Failover and timeouts are ours.
-#pragma warning disable EXTEXP0001
+        // Failover and timeouts of upstream calls are ours (ChatExecutor, FlowithClient).
         builder.Services.AddHttpClient<FlowithClient>(http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .RemoveAllResilienceHandlers()
+            .WithoutDefaultResilience()
             .ConfigurePrimaryHttpMessageHandler(services =>
             {
                 var options = services.GetRequiredService<IOptions<FlowithOptions>>().Value;
@@ -58,7 +56,6 @@ public static class ChatServices
                     UseProxy = options.Proxy is not null,
                 };
             });
-#pragma warning restore EXTEXP0001
 
         AddStateStore(builder);
         return builder;

@@ -1,4 +1,8 @@
 using Flowith2Api.ServiceDefaults;
+using Flowith2Api.ToolService.Apis;
+using Flowith2Api.ToolService.Outbound;
+using Flowith2Api.ToolService.Tools;
+using Flowith2Api.ToolService.Tools.Builtin;
 
 namespace Flowith2Api.ToolService;
 
@@ -9,12 +13,28 @@ public static class ToolServiceApp
     {
         var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
+        builder.AddToolServices();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
+        app.MapToolsApi();
         app.MapProblemFallback("tool service");
         return app;
+    }
+
+    public static WebApplicationBuilder AddToolServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ToolOptions>().Configure<IConfiguration>(ToolOptions.Bind);
+        builder.Services.AddSingleton<OutboundGuard>();
+        builder.Services.AddHttpClient(OutboundGuard.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(60))
+            .WithoutDefaultResilience()
+            .ConfigurePrimaryHttpMessageHandler(services => services.GetRequiredService<OutboundGuard>().CreateHandler());
+        builder.Services.AddSingleton<Workspaces>();
+        builder.Services.AddSingleton<ToolRegistry>();
+        builder.Services.AddSingleton<ITool, WebSearchTool>();
+        builder.Services.AddSingleton<ITool, ImageGenTool>();
+        return builder;
     }
 }

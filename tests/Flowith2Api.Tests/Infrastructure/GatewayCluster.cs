@@ -19,6 +19,7 @@ public sealed record GatewayClusterOptions
     public string AdminKey { get; init; } = GatewayCluster.AdminKeyValue;
     public IReadOnlyDictionary<string, string> ChatSettings { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> ToolSettings { get; init; } = new Dictionary<string, string>();
     public bool CaptureTraces { get; init; }
 
     /// <summary>How many ChatService replicas share the work (and, with Redis, the pool).</summary>
@@ -93,7 +94,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
         }
 
-        ToolServiceUri = await StartAsync(ToolServiceApp.Create(common));
+        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
         AdminServiceUri = await StartAsync(AdminServiceApp.Create(common));
 
         string[] gatewayArgs =

@@ -9,9 +9,10 @@ settings.ReadConfiguration(builder.Configuration);
 var infrastructure = InfrastructureSelector.Add(builder, settings);
 var secrets = SecretParameters.Add(builder, settings);
 
-var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
-    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens);
 var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis);
+var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
+    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
+    .WithReference(tools);
 var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service", secrets, infrastructure.Redis, infrastructure.AdminDb)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)

@@ -2,6 +2,7 @@ using System.Net;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
@@ -37,6 +38,9 @@ public static class ChatServices
         builder.Services.AddOptions<LongContextOptions>().Configure<IConfiguration>(LongContextOptions.Bind);
         builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<ChatExecutor>();
+        builder.Services.AddOptions<ServerToolOptions>().Configure<IConfiguration>(ServerToolOptions.Bind);
+        builder.Services.AddSingleton<ToolLoop>();
+        builder.Services.AddHttpClient<ToolServiceClient>(http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();
         // Failover and timeouts of upstream calls are ours (ChatExecutor, FlowithClient).

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.Anthropic;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
@@ -20,7 +21,7 @@ public static partial class AnthropicMessagesApi
         return app;
     }
 
-    public static async Task CreateMessageAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog, SessionService sessions,
+    public static async Task CreateMessageAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog, SessionService sessions,
         TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var settings = options.Value;
@@ -51,28 +52,24 @@ public static partial class AnthropicMessagesApi
             context.Response.Headers[SessionService.Header] = turn.Id;
         }
 
-        request = withHistory with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(withHistory, settings) };
+        var (offered, serverTools) = await toolLoop.OfferAsync(withHistory, context.RequestAborted);
+        request = offered with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(offered, settings) };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
         var call = new ChatCall(context.TraceIdentifier);
+        var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(context, executor, sessions, turn, tokens, settings, request, call, logger);
+                await StreamAsync(context, turnContext, settings);
             }
             else
             {
-                var text = await executor.CompleteAsync(request, call, context.RequestAborted);
-                var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger).Complete(text);
-                var usage = CountUsage(tokens, request, answer);
-                if (turn is not null)
-                {
-                    await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
-                }
-
+                var state = await toolLoop.CompleteAsync(request, serverTools, call, turnContext.KeyId, context.RequestAborted);
+                var (summary, usage, finish) = await turnContext.FinishAsync(state);
                 call.WriteTimingHeaders(context.Response);
                 await AnthropicResponseWriter.WriteMessageAsync(context, AnthropicResponseWriter.NewMessageId(), request.PublicModel,
-                    answer, answer.Finish(request.MaxTokens, usage.OutputTokens), usage, turn?.Id);
+                    summary, finish, usage, turn?.Id);
             }
         }
         catch (UpstreamException e) when (!context.Response.HasStarted)
@@ -110,20 +107,19 @@ public static partial class AnthropicMessagesApi
         });
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
-        ChatOptions settings, ConversationRequest request, ChatCall call, ILogger logger)
+    private static async Task StreamAsync(HttpContext context, TurnContext turn, ChatOptions settings)
     {
         var aborted = context.RequestAborted;
         var keepAlive = TimeSpan.FromMilliseconds(settings.KeepAliveMs);
-        var inputTokens = tokens.CountPrompt(request.Messages);
-        using var writer = new AnthropicStreamWriter(context.Response, AnthropicResponseWriter.NewMessageId(), request.PublicModel, turn?.Id);
+        var inputTokens = turn.Tokens.CountPrompt(turn.Request.Messages);
+        using var writer = new AnthropicStreamWriter(context.Response, AnthropicResponseWriter.NewMessageId(), turn.Request.PublicModel, turn.Session?.Id);
 
         // Wait for a good start (retries stay invisible); if that takes long, commit and keep the client alive with pings.
-        var starting = executor.StartStreamAsync(request, call, aborted);
-        StartedAnswer stream;
+        var starting = turn.Executor.StartStreamAsync(turn.Request, turn.Call, aborted);
+        StartedAnswer started;
         try
         {
-            stream = await KeepAlive.AwaitAsync(starting, keepAlive, () => CommitAsync(context, writer, call, inputTokens, aborted), aborted);
+            started = await KeepAlive.AwaitAsync(starting, keepAlive, () => CommitAsync(context, writer, turn.Call, inputTokens, aborted), aborted);
         }
         catch (UpstreamException e) when (writer.Started)
         {
@@ -136,38 +132,28 @@ public static partial class AnthropicMessagesApi
             throw;
         }
 
-        await using (stream)
+        if (!writer.Started)
         {
-            if (!writer.Started)
-            {
-                await CommitAsync(context, writer, call, inputTokens, aborted);
-            }
-
-            var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger);
-            await using var pieces = stream.ReadAllAsync().GetAsyncEnumerator(aborted);
-            try
-            {
-                while (!answer.Finished && await KeepAlive.MoveNextAsync(pieces, keepAlive, () => writer.WritePingAsync(aborted).AsTask(), aborted))
-                {
-                    await WriteEventsAsync(writer, answer.Push(pieces.Current), aborted);
-                }
-            }
-            catch (UpstreamException e)
-            {
-                await writer.WriteErrorAsync("api_error", $"The upstream stream failed: {e.Message}", aborted);
-                return;
-            }
-
-            await WriteEventsAsync(writer, answer.Flush(), aborted);
-            var usage = new Usage(inputTokens, CountUsage(tokens, request, answer).OutputTokens);
-            var finish = answer.Finish(request.MaxTokens, usage.OutputTokens);
-            if (turn is not null)
-            {
-                await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
-            }
-
-            await writer.WriteFinishAsync(AnthropicResponseWriter.StopReason(finish), answer.StopSequence, usage, aborted);
+            await CommitAsync(context, writer, turn.Call, inputTokens, aborted);
         }
+
+        var state = new LoopState();
+        await using var events = turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted).GetAsyncEnumerator(aborted);
+        try
+        {
+            while (await KeepAlive.MoveNextAsync(events, keepAlive, () => writer.WritePingAsync(aborted).AsTask(), aborted))
+            {
+                await WriteEventAsync(writer, events.Current, aborted);
+            }
+        }
+        catch (UpstreamException e)
+        {
+            await writer.WriteErrorAsync("api_error", $"The upstream stream failed: {e.Message}", aborted);
+            return;
+        }
+
+        var (summary, usage, finish) = await turn.FinishAsync(state);
+        await writer.WriteFinishAsync(AnthropicResponseWriter.StopReason(finish), summary.StopSequence, new Usage(inputTokens, usage.OutputTokens), aborted);
     }
 
     private static async Task CommitAsync(HttpContext context, AnthropicStreamWriter writer, ChatCall call, int inputTokens, CancellationToken cancellationToken)
@@ -184,24 +170,13 @@ public static partial class AnthropicMessagesApi
         await writer.WritePingAsync(cancellationToken);
     }
 
-    private static async Task WriteEventsAsync(AnthropicStreamWriter writer, IReadOnlyList<AnswerEvent> events, CancellationToken cancellationToken)
-    {
-        foreach (var item in events)
+    private static ValueTask<System.IO.Pipelines.FlushResult> WriteEventAsync(AnthropicStreamWriter writer, AnswerEvent item, CancellationToken cancellationToken) =>
+        item.Kind switch
         {
-            switch (item.Kind)
-            {
-                case AnswerEventKind.Reasoning:
-                    await writer.WriteThinkingAsync(item.Text, cancellationToken);
-                    break;
-                case AnswerEventKind.Text:
-                    await writer.WriteTextAsync(item.Text, cancellationToken);
-                    break;
-                case AnswerEventKind.ToolCall:
-                    await writer.WriteToolUseAsync(item.Call!, cancellationToken);
-                    break;
-            }
-        }
-    }
+            AnswerEventKind.Reasoning => writer.WriteThinkingAsync(item.Text, cancellationToken),
+            AnswerEventKind.ToolCall => writer.WriteToolUseAsync(item.Call!, cancellationToken),
+            _ => writer.WriteTextAsync(item.Text, cancellationToken),
+        };
 
     /// <summary>Reads and maps the body; on a problem, answers the error itself and returns nulls.</summary>
     private static async Task<(ConversationRequest? Request, AnthropicMessagesRequest? Body)> ReadRequestAsync(HttpContext context, ChatOptions settings, bool countOnly)
@@ -240,9 +215,6 @@ public static partial class AnthropicMessagesApi
 
         return (request, body);
     }
-
-    private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, AnswerPipeline answer) =>
-        new(tokens.CountPrompt(request.Messages), tokens.CountText(answer.OutputForCounting));
 
     private static (int Status, string Type) Classify(UpstreamException e) => e.Kind switch
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ public static partial class OpenAIChatCompletionsApi
         return app;
     }
 
-    public static async Task CreateChatCompletionAsync(HttpContext context, ChatExecutor executor, ModelCatalog catalog,
+    public static async Task CreateChatCompletionAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog,
         SessionService sessions, TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
@@ -72,22 +73,24 @@ public static partial class OpenAIChatCompletionsApi
             context.Response.Headers[SessionService.Header] = turn.Id;
         }
 
-        request = withHistory with
+        var (offered, serverTools) = await toolLoop.OfferAsync(withHistory, context.RequestAborted);
+        request = offered with
         {
             UpstreamModel = model.UpstreamId,
-            Messages = PromptShaper.Apply(withHistory, settings),
+            Messages = PromptShaper.Apply(offered, settings),
         };
+        var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
 
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(context, executor, sessions, turn, tokens, settings, request, call, body.StreamOptions?.IncludeUsage == true, logger);
+                await StreamAsync(context, turnContext, body.StreamOptions?.IncludeUsage == true);
             }
             else
             {
-                await CompleteAsync(context, executor, sessions, turn, tokens, settings, request, call, logger);
+                await CompleteAsync(context, turnContext);
             }
         }
         catch (UpstreamException e)
@@ -102,44 +105,32 @@ public static partial class OpenAIChatCompletionsApi
         }
     }
 
-    private static async Task CompleteAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
-        ChatOptions settings, ConversationRequest request, ChatCall call, ILogger logger)
+    private static async Task CompleteAsync(HttpContext context, TurnContext turn)
     {
-        var text = await executor.CompleteAsync(request, call, context.RequestAborted);
-        var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger).Complete(text);
-        var usage = CountUsage(tokens, request, answer);
-        if (turn is not null)
-        {
-            await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
-        }
-
-        call.WriteTimingHeaders(context.Response);
+        var state = await turn.ToolLoop.CompleteAsync(turn.Request, turn.ServerTools, turn.Call, turn.KeyId, context.RequestAborted);
+        var (summary, usage, finish) = await turn.FinishAsync(state);
+        turn.Call.WriteTimingHeaders(context.Response);
         await OpenAIResponseWriter.WriteCompletionAsync(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.PublicModel, answer, FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), usage, turn?.Id, context.RequestAborted);
+            turn.Request.PublicModel, summary, FinishReason(finish), usage, turn.Session?.Id, context.RequestAborted);
     }
 
-    private static async Task StreamAsync(HttpContext context, ChatExecutor executor, SessionService sessions, SessionTurn? turn, TokenCounter tokens,
-        ChatOptions settings, ConversationRequest request, ChatCall call, bool includeUsage, ILogger logger)
+    private static async Task StreamAsync(HttpContext context, TurnContext turn, bool includeUsage)
     {
         var aborted = context.RequestAborted;
-        await using var stream = await executor.StartStreamAsync(request, call, aborted);
+        var started = await turn.Executor.StartStreamAsync(turn.Request, turn.Call, aborted);
 
         OpenAIStreamWriter.PrepareHeaders(context.Response);
-        call.WriteTimingHeaders(context.Response);
+        turn.Call.WriteTimingHeaders(context.Response);
         using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
-            request.PublicModel, turn?.Id);
+            turn.Request.PublicModel, turn.Session?.Id);
         await writer.WriteRoleAsync(aborted);
 
-        var answer = new AnswerPipeline(request, settings.EnableThinkingTags, logger);
+        var state = new LoopState();
         try
         {
-            await foreach (var piece in stream.ReadAllAsync())
+            await foreach (var item in turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted))
             {
-                await WriteEventsAsync(writer, answer.Push(piece), aborted);
-                if (answer.Finished)
-                {
-                    break; // disposing the stream cancels the upstream call
-                }
+                await WriteEventAsync(writer, item, aborted);
             }
         }
         catch (UpstreamException e)
@@ -149,14 +140,8 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        await WriteEventsAsync(writer, answer.Flush(), aborted);
-        var usage = CountUsage(tokens, request, answer);
-        if (turn is not null)
-        {
-            await sessions.CommitAsync(turn, SessionErrors.StoredAnswer(answer));
-        }
-
-        await writer.WriteFinishAsync(FinishReason(answer.Finish(request.MaxTokens, usage.OutputTokens)), aborted);
+        var (_, usage, finish) = await turn.FinishAsync(state);
+        await writer.WriteFinishAsync(FinishReason(finish), aborted);
         if (includeUsage)
         {
             await writer.WriteUsageAsync(usage, aborted);
@@ -165,31 +150,13 @@ public static partial class OpenAIChatCompletionsApi
         await writer.WriteDoneAsync(aborted);
     }
 
-    private static async Task WriteEventsAsync(OpenAIStreamWriter writer, IReadOnlyList<AnswerEvent> events, CancellationToken cancellationToken)
-    {
-        foreach (var item in events)
+    private static ValueTask<System.IO.Pipelines.FlushResult> WriteEventAsync(OpenAIStreamWriter writer, AnswerEvent item, CancellationToken cancellationToken) =>
+        item.Kind switch
         {
-            switch (item.Kind)
-            {
-                case AnswerEventKind.Reasoning:
-                    await writer.WriteReasoningAsync(item.Text, cancellationToken);
-                    break;
-                case AnswerEventKind.Text:
-                    await writer.WriteContentAsync(item.Text, cancellationToken);
-                    break;
-                case AnswerEventKind.ToolCall:
-                    await writer.WriteToolCallAsync(item.Call!, cancellationToken);
-                    break;
-            }
-        }
-    }
-
-    private static Usage CountUsage(TokenCounter tokens, ConversationRequest request, AnswerPipeline answer)
-    {
-        var reasoningTokens = tokens.CountText(answer.Reasoning);
-        var output = answer.ToolCalls.Count == 0 ? reasoningTokens + tokens.CountText(answer.Text) : tokens.CountText(answer.OutputForCounting);
-        return new Usage(tokens.CountPrompt(request.Messages), output, reasoningTokens);
-    }
+            AnswerEventKind.Reasoning => writer.WriteReasoningAsync(item.Text, cancellationToken),
+            AnswerEventKind.ToolCall => writer.WriteToolCallAsync(item.Call!, cancellationToken),
+            _ => writer.WriteContentAsync(item.Text, cancellationToken),
+        };
 
     private static string FinishReason(AnswerFinish finish) => finish switch
     {

@@ -13,6 +13,9 @@ public enum AnswerEventKind
 /// <summary>One thing to send to the client, whatever its dialect.</summary>
 public readonly record struct AnswerEvent(AnswerEventKind Kind, string Text = "", ToolCall? Call = null);
 
+/// <summary>A finished answer as the dialect writers need it: text, reasoning, the client's tool calls, how it ended.</summary>
+public sealed record AnswerSummary(string Text, string Reasoning, IReadOnlyList<ToolCall> ToolCalls, string? StopSequence, string OutputForCounting);
+
 /// <summary>Why an answer ended, in dialect-neutral terms.</summary>
 public enum AnswerFinish
 {
@@ -60,6 +63,8 @@ public sealed class AnswerPipeline
     public string OutputForCounting => _calls.Count == 0
         ? _reasoning.ToString() + _text
         : _reasoning.ToString() + _text + string.Concat(_calls.Select(c => c.Name + c.ArgumentsJson));
+
+    public AnswerSummary Summary() => new(Text, Reasoning, _calls, StopSequence, OutputForCounting);
 
     public IReadOnlyList<AnswerEvent> Push(string piece) => Process(_think.Push(piece), final: false);
 

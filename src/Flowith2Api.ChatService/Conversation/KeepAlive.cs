@@ -18,7 +18,7 @@ public static class KeepAlive
         }
     }
 
-    public static ValueTask<bool> MoveNextAsync(IAsyncEnumerator<string> pieces, TimeSpan interval, Func<Task> ping, CancellationToken cancellationToken)
+    public static ValueTask<bool> MoveNextAsync<T>(IAsyncEnumerator<T> pieces, TimeSpan interval, Func<Task> ping, CancellationToken cancellationToken)
     {
         var move = pieces.MoveNextAsync();
         return move.IsCompleted ? move : new ValueTask<bool>(AwaitAsync(move.AsTask(), interval, ping, cancellationToken));

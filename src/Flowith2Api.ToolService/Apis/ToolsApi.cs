@@ -44,6 +44,10 @@ public static partial class ToolsApi
                 {
                     json.WriteString("disabled_reason", registry.DisabledReason(tool));
                 }
+                else if (tool is IToolAvailability { UnavailableReason: { } reason })
+                {
+                    json.WriteString("unavailable_reason", reason);
+                }
 
                 json.WriteEndObject();
             }
@@ -52,7 +56,7 @@ public static partial class ToolsApi
             json.WriteEndObject();
         });
 
-    /// <summary>The enabled tools, for the chat tool loop to offer to the model.</summary>
+    /// <summary>The enabled and usable tools, for the chat tool loop to offer to the model.</summary>
     public static Task ListEnabledAsync(HttpContext context, ToolRegistry registry) =>
         JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
@@ -60,6 +64,11 @@ public static partial class ToolsApi
             json.WriteStartArray("tools");
             foreach (var tool in registry.Enabled)
             {
+                if (tool is IToolAvailability { UnavailableReason: not null })
+                {
+                    continue; // not offered to models until it is configured
+                }
+
                 WriteTool(json, tool);
                 json.WriteEndObject();
             }

@@ -67,3 +67,10 @@ public static class ToolArgs
 
     public static JsonElement Schema(string json) => JsonDocument.Parse(json).RootElement.Clone();
 }
+
+/// <summary>A tool that needs configuration (a backend URL, a sandbox) says so; unusable tools are not offered to models.</summary>
+public interface IToolAvailability
+{
+    /// <summary>Null when the tool can run; otherwise what is missing, in words that say how to fix it.</summary>
+    string? UnavailableReason { get; }
+}

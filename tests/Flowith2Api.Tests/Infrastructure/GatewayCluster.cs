@@ -31,6 +31,9 @@ public sealed record GatewayClusterOptions
     /// <summary>Send upstream calls to a host that does not exist through PROXY_URL = the fake (which accepts absolute-form targets).</summary>
     public bool UpstreamThroughProxy { get; init; }
 
+    /// <summary>Offer the ToolService's tools to the model (off by default so prompts stay exactly what tests expect).</summary>
+    public bool ServerTools { get; init; }
+
     /// <summary>Retry backoff for tests: short, so retries do not slow the suite.</summary>
     public int RetryBackoffMs { get; init; } = 5;
 }
@@ -79,6 +82,7 @@ public sealed class GatewayCluster : IAsyncDisposable
     private async Task StartServicesAsync(GatewayClusterOptions options)
     {
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
+        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
         string[] chatArgs =
         [
             .. common,
@@ -86,6 +90,8 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.UpstreamThroughProxy ? [$"--PROXY_URL={Fake.BaseUri}"] : Array.Empty<string>(),
             $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
             $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
+            $"--services:tool-service:http:0={ToolServiceUri}",
+            $"--ENABLE_MCP={(options.ServerTools ? "true" : "false")}",
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX=test-{Guid.NewGuid():N}:"],
             .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
@@ -94,7 +100,6 @@ public sealed class GatewayCluster : IAsyncDisposable
             ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
         }
 
-        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
         AdminServiceUri = await StartAsync(AdminServiceApp.Create(common));
 
         string[] gatewayArgs =

@@ -27,7 +27,7 @@ public static class AnthropicResponseWriter
     };
 
     /// <summary>A non-streaming <c>message</c>: thinking first, then text, then tool_use blocks.</summary>
-    public static Task WriteMessageAsync(HttpContext context, string id, string model, AnswerPipeline answer, AnswerFinish finish, Usage usage,
+    public static Task WriteMessageAsync(HttpContext context, string id, string model, AnswerSummary answer, AnswerFinish finish, Usage usage,
         string? sessionId) =>
         JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {

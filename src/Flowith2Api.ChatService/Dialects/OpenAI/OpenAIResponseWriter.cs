@@ -13,7 +13,7 @@ public static class OpenAIResponseWriter
     public static string NewCompletionId() => "chatcmpl-" + Guid.NewGuid().ToString("N");
 
     /// <summary>A non-streaming <c>chat.completion</c> object.</summary>
-    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, AnswerPipeline answer,
+    public static Task WriteCompletionAsync(HttpResponse response, string id, long created, string model, AnswerSummary answer,
         string finishReason, Usage usage, string? sessionId, CancellationToken cancellationToken)
     {
         response.StatusCode = StatusCodes.Status200OK;

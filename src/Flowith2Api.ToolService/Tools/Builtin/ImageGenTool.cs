@@ -8,8 +8,12 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ToolService.Tools.Builtin;
 
 /// <summary><c>image_gen</c>: an OpenAI-compatible images endpoint (<c>IMAGE_API_BASE</c>/images/generations).</summary>
-public sealed class ImageGenTool(IHttpClientFactory clients, OutboundGuard guard, IOptions<ToolOptions> options) : ITool
+public sealed class ImageGenTool(IHttpClientFactory clients, OutboundGuard guard, IOptions<ToolOptions> options) : ITool, IToolAvailability
 {
+    private const string NoApi = "image_gen has no images API: set IMAGE_API_BASE (an OpenAI-compatible base URL such as https://api.openai.com/v1) and IMAGE_API_KEY.";
+
+    public string? UnavailableReason => options.Value.ImageApiBase is null ? NoApi : null;
+
     public string Name => "image_gen";
 
     public string Description => "Generate images from a text prompt. Returns image URLs (or base64 data).";
@@ -36,7 +40,7 @@ public sealed class ImageGenTool(IHttpClientFactory clients, OutboundGuard guard
         var settings = options.Value;
         if (settings.ImageApiBase is not { } apiBase)
         {
-            return ToolResult.Error("image_gen has no images API: set IMAGE_API_BASE (an OpenAI-compatible base URL such as https://api.openai.com/v1) and IMAGE_API_KEY.");
+            return ToolResult.Error(NoApi);
         }
 
         var request = new ImageRequest(settings.ImageModel, prompt, Math.Clamp(ToolArgs.Number(arguments, "n") ?? 1, 1, 4),

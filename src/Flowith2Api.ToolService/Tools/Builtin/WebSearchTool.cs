@@ -6,8 +6,12 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ToolService.Tools.Builtin;
 
 /// <summary><c>web_search</c>: a SearXNG-compatible JSON search backend (<c>SEARCH_URL</c>), results as title/url/snippet.</summary>
-public sealed class WebSearchTool(IHttpClientFactory clients, OutboundGuard guard, IOptions<ToolOptions> options) : ITool
+public sealed class WebSearchTool(IHttpClientFactory clients, OutboundGuard guard, IOptions<ToolOptions> options) : ITool, IToolAvailability
 {
+    private const string NoBackend = "web_search has no search backend: set SEARCH_URL to a SearXNG-compatible instance (its /search endpoint answers format=json).";
+
+    public string? UnavailableReason => options.Value.SearchUrl is null ? NoBackend : null;
+
     private const int DefaultResults = 5;
     private const int MaxResults = 20;
 
@@ -34,7 +38,7 @@ public sealed class WebSearchTool(IHttpClientFactory clients, OutboundGuard guar
 
         if (options.Value.SearchUrl is not { } backend)
         {
-            return ToolResult.Error("web_search has no search backend: set SEARCH_URL to a SearXNG-compatible instance (its /search endpoint answers format=json).");
+            return ToolResult.Error(NoBackend);
         }
 
         var count = Math.Clamp(ToolArgs.Number(arguments, "max_results") ?? DefaultResults, 1, MaxResults);

@@ -20,6 +20,7 @@ public static class ToolServiceApp
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
         app.MapToolsApi();
+        app.MapMcpEndpoint();
         app.MapProblemFallback("tool service");
         return app;
     }
@@ -35,6 +36,8 @@ public static class ToolServiceApp
         builder.Services.AddSingleton<ToolRegistry>();
         builder.Services.AddSingleton<ITool, WebSearchTool>();
         builder.Services.AddSingleton<ITool, ImageGenTool>();
+        builder.Services.AddMcpEndpoint();
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         return builder;
     }
 }

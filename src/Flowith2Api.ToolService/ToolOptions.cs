@@ -46,8 +46,11 @@ public sealed class ToolOptions
     /// <summary>Largest outbound response read (<c>OUTBOUND_MAX_BYTES</c> [5 MiB]).</summary>
     public long OutboundMaxBytes { get; set; } = 5 * 1024 * 1024;
 
-    /// <summary>External MCP servers (<c>MCP_SERVERS</c>): <c>name=url</c> pairs, comma-separated.</summary>
-    public IReadOnlyList<(string Name, Uri Url)> McpServers { get; set; } = [];
+    /// <summary>
+    /// External MCP servers (<c>MCP_SERVERS</c>): <c>name=url</c> pairs, comma-separated, or a JSON object
+    /// <c>{"name":{"url":"…","headers":{"Authorization":"Bearer …"}}}</c>.
+    /// </summary>
+    public IReadOnlyList<McpServerConfig> McpServers { get; set; } = [];
 
     public static void Bind(ToolOptions options, IConfiguration configuration)
     {
@@ -69,15 +72,63 @@ public sealed class ToolOptions
         options.ImageModel = configuration["IMAGE_MODEL"] is { Length: > 0 } model ? model : options.ImageModel;
         options.OutboundAllowedHosts = SeedSettings.SplitList(configuration["OUTBOUND_ALLOWED_HOSTS"]);
         options.OutboundMaxBytes = ReadLong(configuration, "OUTBOUND_MAX_BYTES", options.OutboundMaxBytes);
-        options.McpServers = [.. SeedSettings.SplitList(configuration["MCP_SERVERS"])
-            .Select(pair => pair.Split('=', 2))
-            .Where(parts => parts.Length == 2 && ReadUri(parts[1]) is not null)
-            .Select(parts => (parts[0].Trim(), ReadUri(parts[1])!))];
+        options.McpServers = McpServerConfig.Parse(configuration["MCP_SERVERS"]);
     }
 
     private static long ReadLong(IConfiguration configuration, string key, long fallback) =>
         long.TryParse(configuration[key], out var value) && value > 0 ? value : fallback;
 
-    private static Uri? ReadUri(string? value) =>
+    internal static Uri? ReadUri(string? value) =>
         Uri.TryCreate(value?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) ? uri : null;
+}
+
+/// <summary>One external MCP server: a name (the prefix of its tools), a Streamable HTTP URL and optional headers.</summary>
+public sealed record McpServerConfig(string Name, Uri Url, IReadOnlyDictionary<string, string> Headers)
+{
+    public static IReadOnlyList<McpServerConfig> Parse(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return [];
+        }
+
+        value = value.Trim();
+        if (value.StartsWith('{'))
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(value);
+            var servers = new List<McpServerConfig>();
+            foreach (var server in document.RootElement.EnumerateObject())
+            {
+                var url = server.Value.ValueKind == System.Text.Json.JsonValueKind.String ? server.Value.GetString()
+                    : server.Value.TryGetProperty("url", out var u) ? u.GetString() : null;
+                if (ToolOptions.ReadUri(url) is not { } uri || !IsValidName(server.Name))
+                {
+                    throw new InvalidOperationException($"MCP_SERVERS entry '{server.Name}' needs a valid name (letters, digits, '-', '_') and an http(s) url.");
+                }
+
+                var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+                if (server.Value.ValueKind == System.Text.Json.JsonValueKind.Object && server.Value.TryGetProperty("headers", out var h))
+                {
+                    foreach (var header in h.EnumerateObject())
+                    {
+                        headers[header.Name] = header.Value.GetString() ?? "";
+                    }
+                }
+
+                servers.Add(new McpServerConfig(server.Name, uri, headers));
+            }
+
+            return servers;
+        }
+
+        return [.. SeedSettings.SplitList(value).Select(pair =>
+        {
+            var parts = pair.Split('=', 2);
+            return parts.Length == 2 && IsValidName(parts[0].Trim()) && ToolOptions.ReadUri(parts[1]) is { } uri
+                ? new McpServerConfig(parts[0].Trim(), uri, new Dictionary<string, string>())
+                : throw new InvalidOperationException($"MCP_SERVERS entry '{pair}' needs the form name=http(s)://host/path.");
+        })];
+    }
+
+    private static bool IsValidName(string name) => name.Length is > 0 and <= 32 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 }

@@ -3,6 +3,7 @@ using Flowith2Api.ToolService.Apis;
 using Flowith2Api.ToolService.Outbound;
 using Flowith2Api.ToolService.Tools;
 using Flowith2Api.ToolService.Tools.Builtin;
+using Flowith2Api.ToolService.Tools.External;
 
 namespace Flowith2Api.ToolService;
 
@@ -36,6 +37,9 @@ public static class ToolServiceApp
         builder.Services.AddSingleton<ToolRegistry>();
         builder.Services.AddSingleton<ITool, WebSearchTool>();
         builder.Services.AddSingleton<ITool, ImageGenTool>();
+        builder.Services.AddSingleton<ExternalMcpTools>();
+        builder.Services.AddSingleton<IToolSource>(services => services.GetRequiredService<ExternalMcpTools>());
+        builder.Services.AddHostedService(services => services.GetRequiredService<ExternalMcpTools>());
         builder.Services.AddMcpEndpoint();
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         return builder;

@@ -74,3 +74,9 @@ public interface IToolAvailability
     /// <summary>Null when the tool can run; otherwise what is missing, in words that say how to fix it.</summary>
     string? UnavailableReason { get; }
 }
+
+/// <summary>Tools that come and go at run time (an external MCP server's).</summary>
+public interface IToolSource
+{
+    IReadOnlyList<ITool> Tools { get; }
+}

@@ -6,17 +6,19 @@ namespace Flowith2Api.ToolService.Tools;
 /// The one registry behind every door (the chat tool loop, the admin execute endpoint, MCP): which tools exist,
 /// which the switches enable (<c>ENABLE_MCP</c>, <c>MCP_TOOLS</c>, <c>ENABLE_CLI_MODE</c>), and looking them up.
 /// </summary>
-public sealed class ToolRegistry(IEnumerable<ITool> tools, IOptions<ToolOptions> options)
+public sealed class ToolRegistry(IEnumerable<ITool> tools, IEnumerable<IToolSource> sources, IOptions<ToolOptions> options)
 {
-    private readonly IReadOnlyList<ITool> _all = [.. tools];
+    private readonly IReadOnlyList<ITool> _fixed = [.. tools];
+    private readonly IReadOnlyList<IToolSource> _sources = [.. sources];
 
-    public IReadOnlyList<ITool> All => _all;
+    /// <summary>The built-in and CLI tools, then whatever the external sources currently offer.</summary>
+    public IReadOnlyList<ITool> All => _sources.Count == 0 ? _fixed : [.. _fixed, .. _sources.SelectMany(s => s.Tools)];
 
-    public IReadOnlyList<ITool> Enabled => [.. _all.Where(IsEnabled)];
+    public IReadOnlyList<ITool> Enabled => [.. All.Where(IsEnabled)];
 
-    public ITool? FindEnabled(string name) => _all.FirstOrDefault(t => t.Name == name && IsEnabled(t));
+    public ITool? FindEnabled(string name) => All.FirstOrDefault(t => t.Name == name && IsEnabled(t));
 
-    public ITool? Find(string name) => _all.FirstOrDefault(t => t.Name == name);
+    public ITool? Find(string name) => All.FirstOrDefault(t => t.Name == name);
 
     /// <summary>Why a known tool is off, in words that say how to turn it on.</summary>
     public string DisabledReason(ITool tool)

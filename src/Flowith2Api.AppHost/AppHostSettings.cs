@@ -19,6 +19,10 @@ public sealed class AppHostSettings
     /// <summary>Where local Redis and PostgreSQL keep their data: <c>DATA_DIR</c> [./data under the repository].</summary>
     public string? DataDirectory { get; private set; }
 
+    /// <summary>The data directory: <c>DATA_DIR</c>, else <c>./data</c> at the repository root.</summary>
+    public string ResolveDataDirectory(string appHostDirectory) =>
+        Path.GetFullPath(DataDirectory ?? Path.Combine(appHostDirectory, "..", "..", "data"));
+
     /// <summary>Takes the bare <c>--fake-upstream</c> switch out of the arguments (the configuration parser wants key=value).</summary>
     public static AppHostSettings FromArgs(ref string[] args)
     {

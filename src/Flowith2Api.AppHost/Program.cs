@@ -9,7 +9,8 @@ settings.ReadConfiguration(builder.Configuration);
 var infrastructure = InfrastructureSelector.Add(builder, settings);
 var secrets = SecretParameters.Add(builder, settings);
 
-var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis);
+var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis)
+    .WithEnvironment("CLI_WORKSPACE", Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"));
 var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithReference(tools);

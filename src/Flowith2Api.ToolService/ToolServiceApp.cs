@@ -1,8 +1,10 @@
 using Flowith2Api.ServiceDefaults;
 using Flowith2Api.ToolService.Apis;
 using Flowith2Api.ToolService.Outbound;
+using Flowith2Api.ToolService.Sandbox;
 using Flowith2Api.ToolService.Tools;
 using Flowith2Api.ToolService.Tools.Builtin;
+using Flowith2Api.ToolService.Tools.Cli;
 using Flowith2Api.ToolService.Tools.External;
 
 namespace Flowith2Api.ToolService;
@@ -37,6 +39,7 @@ public static class ToolServiceApp
         builder.Services.AddSingleton<ToolRegistry>();
         builder.Services.AddSingleton<ITool, WebSearchTool>();
         builder.Services.AddSingleton<ITool, ImageGenTool>();
+        builder.Services.AddSandbox().AddCliTools().AddCodeInterpreter();
         builder.Services.AddSingleton<ExternalMcpTools>();
         builder.Services.AddSingleton<IToolSource>(services => services.GetRequiredService<ExternalMcpTools>());
         builder.Services.AddHostedService(services => services.GetRequiredService<ExternalMcpTools>());

@@ -47,7 +47,7 @@ public static class InfrastructureSelector
 
         if (mode is "auto" or "local" && LocalBinaries.Find() is { } binaries)
         {
-            var dataDirectory = Path.GetFullPath(settings.DataDirectory ?? Path.Combine(builder.AppHostDirectory, "..", "..", "data"));
+            var dataDirectory = settings.ResolveDataDirectory(builder.AppHostDirectory);
             var redis = AddLocalRedis(builder, binaries.RedisServer, Path.Combine(dataDirectory, "redis"));
             var db = AddLocalPostgres(builder, binaries.PostgresBin, Path.Combine(dataDirectory, "postgres"));
             return new InfrastructureResources("local", redis, db);

@@ -146,3 +146,49 @@ public sealed class BuiltinToolTests
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
     }
 }
+
+/// <summary>The CLI tools through the admin door: refused with guidance when CLI mode is off, working when on.</summary>
+public sealed class CliToolDoorTests
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Cli_tools_are_refused_when_cli_mode_is_off_with_a_message_saying_how_to_enable_it()
+    {
+        await using var cluster = await GatewayCluster.StartAsync();
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        using var response = await admin.PostAsync("/v1/admin/tools/execute", Json("""{"tool":"bash_execute","arguments":{"command":"id"}}"""));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("ENABLE_CLI_MODE=true", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var tools = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tools")).RootElement.GetProperty("tools");
+        var bash = tools.EnumerateArray().Single(t => t.GetProperty("name").GetString() == "bash_execute");
+        Assert.False(bash.GetProperty("enabled").GetBoolean());
+    }
+
+    [Fact]
+    public async Task With_cli_mode_on_each_key_works_in_its_own_sandboxed_workspace()
+    {
+        var workspace = Directory.CreateTempSubdirectory("flowith2api-workspaces-").FullName;
+        try
+        {
+            await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+            {
+                ToolSettings = new Dictionary<string, string> { ["ENABLE_CLI_MODE"] = "true", ["CLI_WORKSPACE"] = workspace },
+            });
+            using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+            using var write = await admin.PostAsync("/v1/admin/tools/execute", Json("""{"tool":"file_write","arguments":{"path":"notes/hello.txt","content":"hello from the sandbox"}}"""));
+            Assert.Equal(HttpStatusCode.OK, write.StatusCode);
+
+            using var run = await admin.PostAsync("/v1/admin/tools/execute", Json("""{"tool":"bash_execute","arguments":{"command":"cat notes/hello.txt; ls /"}}"""));
+            var result = JsonDocument.Parse(await run.Content.ReadAsStringAsync()).RootElement;
+            Assert.False(result.GetProperty("is_error").GetBoolean());
+            Assert.Contains("hello from the sandbox", result.GetProperty("result").GetString(), StringComparison.Ordinal);
+            Assert.Single(Directory.GetDirectories(workspace)); // one workspace, for the admin key
+        }
+        finally
+        {
+            Directory.Delete(workspace, recursive: true);
+        }
+    }
+}

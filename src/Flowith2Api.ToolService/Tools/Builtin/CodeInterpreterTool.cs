@@ -1,0 +1,122 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flowith2Api.ToolService.Sandbox;
+using Flowith2Api.ToolService.Tools.Cli;
+using Microsoft.Extensions.Options;
+
+namespace Flowith2Api.ToolService.Tools.Builtin;
+
+/// <summary>
+/// code_interpreter: runs a Python or JavaScript snippet in the sandbox, in the caller's workspace, and reports its
+/// output and the workspace files it created or changed.
+/// </summary>
+public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> options) : WorkspaceTool
+{
+    /// <summary>
+    /// Scripts are written to the workspace root (so the code can import or require its neighbours) under this
+    /// hidden prefix, and removed after the run.
+    /// </summary>
+    public const string ScriptPrefix = ".code_interpreter_run_";
+
+    /// <summary>Workspace entries compared before and after a run, at most.</summary>
+    public const int MaxTrackedFiles = 20_000;
+
+    private static readonly JsonElement Schema = ToolArgs.Schema($$"""
+        {
+          "type": "object",
+          "properties": {
+            "language": { "type": "string", "enum": ["python", "javascript"], "description": "python (python3) or javascript (node)." },
+            "code": { "type": "string", "description": "The program to run. Its working directory is the workspace (/workspace); print results to stdout." },
+            {{SandboxCommands.TimeoutProperty}}
+          },
+          "required": ["language", "code"],
+          "additionalProperties": false
+        }
+        """);
+
+    public override string Name => "code_interpreter";
+
+    public override string Description =>
+        "Runs Python or JavaScript code in an isolated sandbox (no network) with the workspace as its working directory. "
+        + "Answers stdout, stderr, exit_code, timed_out and created_files (workspace files the run created or changed).";
+
+    public override JsonElement InputSchema => Schema;
+
+    public override ToolKind Kind => ToolKind.Builtin;
+
+    protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
+    {
+        if (SandboxCommands.RefusalIfUnavailable(sandbox) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var language = ArgumentReader.RequiredText(arguments, "language").Trim().ToLowerInvariant();
+        var code = ArgumentReader.RequiredText(arguments, "code");
+        var (program, flags, extension) = language switch
+        {
+            "python" or "python3" or "py" => ("python3", new[] { "-B" }, ".py"),
+            "javascript" or "js" or "node" => ("node", Array.Empty<string>(), IsEsModule(code) ? ".mjs" : ".js"),
+            _ => throw new ToolArgumentException("'language' must be \"python\" or \"javascript\"."),
+        };
+        var settings = options.Value;
+        var timeout = SandboxCommands.Timeout(arguments, settings);
+        var bytes = FileText.Utf8.GetBytes(code);
+        if (bytes.Length > settings.MaxWriteBytes)
+        {
+            return ToolResult.Error($"The code is {FileText.Bytes(bytes.Length)}, over the write limit of {FileText.Bytes(settings.MaxWriteBytes)}.");
+        }
+
+        var script = WorkspacePaths.Resolve(context.Workspace, $"{ScriptPrefix}{Guid.NewGuid():N}{extension}");
+        var root = WorkspacePaths.Resolve(context.Workspace, null);
+        var before = Snapshot(root);
+        await File.WriteAllBytesAsync(script.FullPath, bytes, cancellationToken);
+        try
+        {
+            var command = SandboxCommands.Create(context, settings, timeout, program, [.. flags, script.SandboxPath]);
+            var result = await sandbox.RunAsync(command, cancellationToken);
+            var created = Snapshot(root)
+                .Where(entry => entry.Key != script.RelativePath && (!before.TryGetValue(entry.Key, out var old) || old != entry.Value))
+                .Select(entry => entry.Key)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            var output = new CodeInterpreterResult(result.Stdout, result.Stderr, result.ExitCode, result.TimedOut, result.OutputTruncated, created);
+            return ToolResult.Json(output, CodeInterpreterJsonContext.Default.CodeInterpreterResult);
+        }
+        finally
+        {
+            File.Delete(script.FullPath);
+        }
+    }
+
+    /// <summary>ES module syntax (import/export statements) needs the .mjs extension under node.</summary>
+    private static bool IsEsModule(string code) =>
+        code.Split('\n').Any(line => line.TrimStart() is var t
+            && (t.StartsWith("import ", StringComparison.Ordinal) || t.StartsWith("import{", StringComparison.Ordinal) || t.StartsWith("export ", StringComparison.Ordinal)));
+
+    /// <summary>Every non-directory entry of the workspace with its size and modification time.</summary>
+    private static Dictionary<string, (long Size, DateTimeOffset LastWrite)> Snapshot(WorkspacePath root) =>
+        WorkspaceWalker.Walk(root, recursive: true)
+            .Where(entry => entry.Status.Kind != FileKind.Directory)
+            .Take(MaxTrackedFiles)
+            .ToDictionary(entry => entry.RelativePath, entry => (entry.Status.Size, entry.Status.LastWriteUtc), StringComparer.Ordinal);
+}
+
+public sealed record CodeInterpreterResult(
+    string Stdout,
+    string Stderr,
+    int ExitCode,
+    bool TimedOut,
+    bool Truncated,
+    IReadOnlyList<string> CreatedFiles);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(CodeInterpreterResult))]
+public sealed partial class CodeInterpreterJsonContext : JsonSerializerContext;
+
+public static class CodeInterpreterRegistration
+{
+    /// <summary>Registers code_interpreter as an <see cref="ITool"/> singleton (it needs <c>AddSandbox()</c>).</summary>
+    public static IServiceCollection AddCodeInterpreter(this IServiceCollection services) =>
+        services.AddSingleton<ITool, CodeInterpreterTool>();
+}

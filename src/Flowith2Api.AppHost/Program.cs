@@ -11,6 +11,11 @@ var secrets = SecretParameters.Add(builder, settings);
 
 var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis)
     .WithEnvironment("CLI_WORKSPACE", Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"));
+foreach (var (name, parameter) in secrets.ToolSecrets)
+{
+    tools.WithEnvironment(name, parameter);
+}
+
 var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithReference(tools);

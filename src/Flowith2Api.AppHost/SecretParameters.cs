@@ -10,7 +10,8 @@ public sealed record SecretParameters(
     IResourceBuilder<ParameterResource> FlowithAuthTokens,
     IResourceBuilder<ParameterResource> ApiKeys,
     IResourceBuilder<ParameterResource> AdminKey,
-    IResourceBuilder<ParameterResource> InternalSecret)
+    IResourceBuilder<ParameterResource> InternalSecret,
+    IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> ToolSecrets)
 {
     /// <summary>Demo credentials for the fake upstream when none are configured.</summary>
     public const string FakeUpstreamDemoTokens = "flo_demo_credential_one,flo_demo_credential_two";
@@ -28,6 +29,8 @@ public sealed record SecretParameters(
             builder.AddParameter("flowith-auth-tokens", tokens ?? "", secret: true),
             builder.AddParameter("api-keys", config[SeedSettings.ApiKeys] ?? "", secret: true),
             builder.AddParameter("admin-key", config[SeedSettings.AdminKey] ?? "", secret: true),
-            builder.AddParameter("internal-secret", new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true));
+            builder.AddParameter("internal-secret", new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true),
+            SeedSettings.ToolSecrets.ToDictionary(name => name,
+                name => builder.AddParameter(name.ToLowerInvariant().Replace('_', '-'), config[name] ?? "", secret: true)));
     }
 }

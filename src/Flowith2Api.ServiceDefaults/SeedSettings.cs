@@ -62,7 +62,15 @@ public static class SeedSettings
         EnableLongContext, MaxContextMessages, ContextTtlSeconds, EnableThinkingInjection, ThinkingPrompt,
         EnableMcp, McpTools, EnableCliMode, EnableClaudeApi, EnableThinkingTags, EnableStreamOptimization,
         ServerOnly, SystemPrompt, EnableSystemPromptOverride, McpPrompt, CliPrompt, ModelAliases, DefaultModel, Rsync,
+
+        // Settings this project added (README, configuration tables).
+        "MODELS", "MAX_TOOL_ROUNDS", "STREAM_KEEPALIVE_MS", "CREDENTIAL_PROBE_INTERVAL_SECONDS", "RATE_LIMIT_COOLDOWN_MS",
+        "REDIS_KEY_PREFIX", "SEARCH_URL", "IMAGE_API_BASE", "IMAGE_MODEL", "OUTBOUND_ALLOWED_HOSTS", "OUTBOUND_MAX_BYTES",
+        "TOOL_TIMEOUT_MS", "TOOL_MAX_OUTPUT_BYTES", "TOOL_MAX_READ_BYTES", "TOOL_MAX_WRITE_BYTES",
     ];
+
+    /// <summary>Secrets of the tools (passed as secret parameters to the ToolService only).</summary>
+    public static readonly IReadOnlyList<string> ToolSecrets = ["IMAGE_API_KEY", "MCP_SERVERS"];
 
     /// <summary>The secret names: passed as Aspire secret parameters, never as plain environment values.</summary>
     public static readonly IReadOnlyList<string> Secrets = [FlowithAuthTokens, ApiKeys, AdminKey];

@@ -18,16 +18,11 @@ public static class AdminSessionsApi
 
     public static IEndpointRouteBuilder MapAdminSessionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/sessions").AddEndpointFilter(RequireAdmin);
+        var group = app.MapGroup("/v1/admin/sessions").RequireAdminKey();
         group.MapGet("", GetAsync);
         group.MapDelete("", DeleteAsync);
         return app;
     }
-
-    private static ValueTask<object?> RequireAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Request.Headers[InternalHeaders.KeyIsAdmin] == "true"
-            ? next(context)
-            : ValueTask.FromResult<object?>(TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, detail: "This route needs the admin key."));
 
     public static async Task<IResult> GetAsync(HttpContext context, ISessionStore store, IOptions<LongContextOptions> options,
         [FromQuery(Name = "session_id")] string? sessionId, int? limit, int? offset)

@@ -77,10 +77,7 @@ public static partial class AnthropicMessagesApi
             LogFailed(logger, e.Kind, e.Message);
             call.WriteTimingHeaders(context.Response);
             var (status, type) = Classify(e);
-            if (e.RetryAfter is { } retryAfter)
-            {
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
+            UpstreamErrors.WriteRetryAfter(context.Response, e);
 
             await WriteErrorAsync(context, status, type, e.Message);
         }

@@ -168,10 +168,7 @@ public static partial class OpenAIChatCompletionsApi
     private static Task WriteUpstreamErrorAsync(HttpContext context, UpstreamException e)
     {
         var (status, type, code) = UpstreamErrors.Classify(e);
-        if (e.RetryAfter is { } retryAfter)
-        {
-            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
+        UpstreamErrors.WriteRetryAfter(context.Response, e);
 
         return OpenAIErrors.WriteAsync(context, status, e.Message, type, code);
     }

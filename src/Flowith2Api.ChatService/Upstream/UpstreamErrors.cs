@@ -13,4 +13,13 @@ public static class UpstreamErrors
         UpstreamFailureKind.Empty => (StatusCodes.Status502BadGateway, "server_error", "upstream_empty_response"),
         _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
     };
+
+    /// <summary>Tells the client when to come back, when the failure says (429s, exhausted credentials).</summary>
+    public static void WriteRetryAfter(HttpResponse response, UpstreamException e)
+    {
+        if (e.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
 }

@@ -14,7 +14,7 @@ public static partial class ToolsApi
 {
     public static IEndpointRouteBuilder MapToolsApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin/tools").AddEndpointFilter(RequireAdmin);
+        var admin = app.MapGroup("/v1/admin/tools").RequireAdminKey();
         admin.MapGet("", ListAllAsync);
         admin.MapPost("/execute", ExecuteAsync);
 
@@ -23,11 +23,6 @@ public static partial class ToolsApi
         internalDoor.MapPost("/execute", ExecuteAsync);
         return app;
     }
-
-    private static ValueTask<object?> RequireAdmin(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Request.Headers[InternalHeaders.KeyIsAdmin] == "true"
-            ? next(context)
-            : ValueTask.FromResult<object?>(TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, detail: "This route needs the admin key."));
 
     /// <summary>Every known tool with whether it is enabled and, if not, how to enable it.</summary>
     public static Task ListAllAsync(HttpContext context, ToolRegistry registry) =>

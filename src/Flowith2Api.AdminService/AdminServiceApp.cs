@@ -1,23 +1,28 @@
+using Flowith2Api.AdminService.Apis;
+using Flowith2Api.AdminService.Data;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Npgsql;
+using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService;
 
 /// <summary>Builds the AdminService: durable state (credentials, keys, config, stats) and the admin API.</summary>
 public static class AdminServiceApp
 {
-    public const string DatabaseConnectionName = "admindb";
-
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
-        var connectionString = builder.Configuration.GetConnectionString(DatabaseConnectionName);
-        if (!string.IsNullOrWhiteSpace(connectionString))
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddAdminStorage(builder.Configuration);
+        builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 } redis)
         {
-            builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
-            builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>(DatabaseConnectionName, tags: ["ready"]);
+            var options = ConfigurationOptions.Parse(redis);
+            options.AbortOnConnectFail = false;
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
         }
 
         configure?.Invoke(builder);
@@ -25,24 +30,20 @@ public static class AdminServiceApp
         var app = builder.Build();
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
+        app.MapCredentialsApi();
         app.MapProblemFallback("admin service");
         return app;
     }
 
-    private sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+    private sealed class DatabaseHealthCheck(IServiceProvider services) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            try
-            {
-                await using var command = dataSource.CreateCommand("SELECT 1");
-                await command.ExecuteScalarAsync(cancellationToken);
-                return HealthCheckResult.Healthy();
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException)
-            {
-                return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", e);
-            }
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AdminDbContext>();
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("The database does not answer.");
         }
     }
 }

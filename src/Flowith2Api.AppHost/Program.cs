@@ -22,7 +22,13 @@ var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", 
 var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service", secrets, infrastructure.Redis, infrastructure.AdminDb)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
-    .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey);
+    .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey)
+    .WithEnvironment("CREDENTIAL_ENCRYPTION_KEY", secrets.CredentialEncryptionKey);
+if (string.IsNullOrEmpty(builder.Configuration[SeedSettings.DataPath]) && string.IsNullOrEmpty(builder.Configuration[SeedSettings.SqlitePath]))
+{
+    // Without PostgreSQL the AdminService keeps its SQLite file with the rest of the data.
+    admin.WithEnvironment(SeedSettings.DataPath, Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "flowith.db"));
+}
 
 if (settings.FakeUpstream)
 {

@@ -11,6 +11,7 @@ public sealed record SecretParameters(
     IResourceBuilder<ParameterResource> ApiKeys,
     IResourceBuilder<ParameterResource> AdminKey,
     IResourceBuilder<ParameterResource> InternalSecret,
+    IResourceBuilder<ParameterResource> CredentialEncryptionKey,
     IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> ToolSecrets)
 {
     /// <summary>Demo credentials for the fake upstream when none are configured.</summary>
@@ -30,6 +31,10 @@ public sealed record SecretParameters(
             builder.AddParameter("api-keys", config[SeedSettings.ApiKeys] ?? "", secret: true),
             builder.AddParameter("admin-key", config[SeedSettings.AdminKey] ?? "", secret: true),
             builder.AddParameter("internal-secret", new GenerateParameterDefault { MinLength = 40, Special = false }, secret: true),
+            // Credentials are encrypted with it at rest, so it must outlive a run: generated once, kept in user secrets.
+            config["CREDENTIAL_ENCRYPTION_KEY"] is { Length: > 0 } key
+                ? builder.AddParameter("credential-encryption-key", key, secret: true)
+                : builder.AddParameter("credential-encryption-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true),
             SeedSettings.ToolSecrets.ToDictionary(name => name,
                 name => builder.AddParameter(name.ToLowerInvariant().Replace('_', '-'), config[name] ?? "", secret: true)));
     }

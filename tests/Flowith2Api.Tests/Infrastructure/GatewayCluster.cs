@@ -20,6 +20,9 @@ public sealed record GatewayClusterOptions
     public IReadOnlyDictionary<string, string> ChatSettings { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> GatewaySettings { get; init; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> ToolSettings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>AdminService settings; by default an in-memory SQLite database.</summary>
+    public IReadOnlyDictionary<string, string> AdminSettings { get; init; } = new Dictionary<string, string>();
     public bool CaptureTraces { get; init; }
 
     /// <summary>How many ChatService replicas share the work (and, with Redis, the pool).</summary>
@@ -82,6 +85,7 @@ public sealed class GatewayCluster : IAsyncDisposable
     private async Task StartServicesAsync(GatewayClusterOptions options)
     {
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
+        var redisPrefix = $"test-{Guid.NewGuid():N}:"; // every service of this cluster shares it; other clusters do not
         ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
         string[] chatArgs =
         [
@@ -92,7 +96,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
             $"--services:tool-service:http:0={ToolServiceUri}",
             $"--ENABLE_MCP={(options.ServerTools ? "true" : "false")}",
-            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX=test-{Guid.NewGuid():N}:"],
+            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
         for (var i = 0; i < options.ChatReplicas; i++)
@@ -100,7 +104,16 @@ public sealed class GatewayCluster : IAsyncDisposable
             ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
         }
 
-        AdminServiceUri = await StartAsync(AdminServiceApp.Create(common));
+        string[] adminArgs =
+        [
+            .. common,
+            "--STORAGE_TYPE=memory",
+            "--CREDENTIAL_ENCRYPTION_KEY=test-credential-encryption-key",
+            $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
+            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
+            .. options.AdminSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
+        ];
+        AdminServiceUri = await StartAsync(AdminServiceApp.Create(adminArgs));
 
         string[] gatewayArgs =
         [

@@ -1,0 +1,64 @@
+using Flowith2Api.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Flowith2Api.AdminService.Data;
+
+/// <summary>
+/// Before the service answers: applies the migrations, then imports <c>FLOWITH_AUTH_TOKENS</c> without resurrecting
+/// credentials an admin deleted — unless <c>RSYNC=1</c>, which makes the environment the full truth.
+/// </summary>
+public sealed partial class StorageInitializer(IServiceProvider services, IConfiguration configuration, TimeProvider time,
+    ILogger<StorageInitializer> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AdminDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+
+        var protector = scope.ServiceProvider.GetRequiredService<SecretProtector>();
+        var tokens = SeedSettings.SplitList(configuration[SeedSettings.FlowithAuthTokens]);
+        var rsync = SeedSettings.ParseBool(configuration[SeedSettings.Rsync], false);
+        var now = time.GetUtcNow();
+        var wanted = tokens.ToDictionary(SecretProtector.Hash, t => t);
+        var existing = await db.Credentials.ToDictionaryAsync(c => c.Hash, cancellationToken);
+        int added = 0, skipped = 0, removed = 0;
+        foreach (var (hash, value) in wanted)
+        {
+            if (!existing.TryGetValue(hash, out var credential))
+            {
+                db.Credentials.Add(new CredentialEntity { Hash = hash, EncryptedValue = protector.Protect(value), Masked = SecretProtector.Mask(value), Created = now });
+                added++;
+            }
+            else if (credential.Deleted is not null)
+            {
+                if (rsync)
+                {
+                    credential.Deleted = null;
+                    added++;
+                }
+                else
+                {
+                    skipped++;
+                }
+            }
+        }
+
+        if (rsync)
+        {
+            foreach (var credential in existing.Values.Where(c => c.Deleted is null && !wanted.ContainsKey(c.Hash)))
+            {
+                credential.Deleted = now;
+                removed++;
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        LogSeeded(logger, added, skipped, removed, rsync);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Credentials from the environment: {Added} added, {Skipped} deleted by an admin and left out, {Removed} removed (RSYNC={Rsync})")]
+    private static partial void LogSeeded(ILogger logger, int added, int skipped, int removed, bool rsync);
+}

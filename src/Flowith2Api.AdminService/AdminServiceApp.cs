@@ -15,6 +15,7 @@ public static class AdminServiceApp
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
+        builder.Services.AddSingleton<ChangeNotifier>();
         builder.Services.AddAdminStorage(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
@@ -31,6 +32,7 @@ public static class AdminServiceApp
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
         app.MapCredentialsApi();
+        app.MapInternalCredentialsApi();
         app.MapProblemFallback("admin service");
         return app;
     }

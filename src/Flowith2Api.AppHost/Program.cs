@@ -16,9 +16,6 @@ foreach (var (name, parameter) in secrets.ToolSecrets)
     tools.WithEnvironment(name, parameter);
 }
 
-var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
-    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
-    .WithReference(tools);
 var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service", secrets, infrastructure.Redis, infrastructure.AdminDb)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
@@ -29,6 +26,11 @@ if (string.IsNullOrEmpty(builder.Configuration[SeedSettings.DataPath]) && string
     // Without PostgreSQL the AdminService keeps its SQLite file with the rest of the data.
     admin.WithEnvironment(SeedSettings.DataPath, Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "flowith.db"));
 }
+
+var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
+    .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
+    .WithReference(tools)
+    .WithReference(admin).WaitFor(admin);
 
 if (settings.FakeUpstream)
 {

@@ -31,7 +31,21 @@ public static class ChatServices
         builder.Services.AddOptions<ModelCatalogOptions>().Configure<IConfiguration>(ModelCatalogOptions.Bind).ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<ICredentialSource, EnvironmentCredentialSource>();
+        if (AdminCredentialSource.AdminServiceUri(builder.Configuration) is not null)
+        {
+            // The AdminService keeps the credentials; the environment only seeds them there.
+            builder.Services.AddHttpClient(nameof(AdminCredentialSource), http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
+            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<AdminCredentialSource>(services,
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(AdminCredentialSource))));
+            builder.Services.AddSingleton<ICredentialSource>(services => services.GetRequiredService<AdminCredentialSource>());
+            builder.Services.AddSingleton<ICredentialOutcomeReporter>(services => services.GetRequiredService<AdminCredentialSource>());
+            builder.Services.AddHostedService(services => services.GetRequiredService<AdminCredentialSource>());
+        }
+        else
+        {
+            builder.Services.AddSingleton<ICredentialSource, EnvironmentCredentialSource>();
+        }
+
         builder.Services.AddSingleton<ICredentialPool, CredentialPool>();
         builder.Services.AddSingleton<CredentialProbeService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CredentialProbeService>());

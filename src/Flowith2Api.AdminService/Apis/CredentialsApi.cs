@@ -65,6 +65,7 @@ public static class CredentialsApi
         var label = body.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
         var added = await UpsertAsync(db, protector, time, token, label);
         await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
         return TypedResults.Json(new { added, token = SecretProtector.Mask(token) }, statusCode: added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
@@ -91,6 +92,7 @@ public static class CredentialsApi
 
         credential.Deleted = time.GetUtcNow();
         await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
         return TypedResults.Json(new { deleted = true, token = credential.Masked });
     }
 
@@ -117,6 +119,8 @@ public static class CredentialsApi
             await db.SaveChangesAsync(context.RequestAborted);
         }
 
+        await Notify(context);
+
         return TypedResults.Json(new { added, existing });
     }
 
@@ -137,6 +141,7 @@ public static class CredentialsApi
         }
 
         await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
         return TypedResults.Json(new { deleted = found.Count, missing = hashes.Count - found.Count });
     }
 
@@ -150,6 +155,7 @@ public static class CredentialsApi
         }
 
         await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
         return TypedResults.Json(new { cleared = live.Count });
     }
 
@@ -164,6 +170,7 @@ public static class CredentialsApi
         credential.State = CredentialStateValue.Enabled;
         credential.Reason = null;
         await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
         if (services.GetService<IConnectionMultiplexer>() is { } redis)
         {
             // The pool keeps health by a short id of the value's hash: clear it so every replica uses the credential again.
@@ -223,6 +230,9 @@ public static class CredentialsApi
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Text(content, type, Encoding.UTF8);
     }
+
+    private static Task Notify(HttpContext context) =>
+        context.RequestServices.GetRequiredService<ChangeNotifier>().PublishAsync(ChangeNotifier.Credentials);
 
     private static IQueryable<CredentialEntity> Live(AdminDbContext db) => db.Credentials.Where(c => c.Deleted == null);
 

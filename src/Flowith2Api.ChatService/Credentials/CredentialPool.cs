@@ -29,8 +29,8 @@ public interface ICredentialPool
 /// 401/402/403 disable it until a probe or an admin brings it back; 429 cools it down for Retry-After (or a backoff);
 /// repeated 5xx and network failures cool it down with exponential backoff and jitter.
 /// </summary>
-public sealed class CredentialPool(ICredentialSource source, ICredentialStateStore store, IOptions<PoolOptions> options, TimeProvider time)
-    : ICredentialPool
+public sealed class CredentialPool(ICredentialSource source, ICredentialStateStore store, IOptions<PoolOptions> options, TimeProvider time,
+    IEnumerable<ICredentialOutcomeReporter> reporters) : ICredentialPool
 {
     public int Count => source.Current.Count;
 
@@ -75,6 +75,11 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
         switch (failure.Kind)
         {
             case UpstreamFailureKind.CredentialRejected:
+                foreach (var reporter in reporters)
+                {
+                    _ = reporter.ReportDisabledAsync(lease.Credential, reason); // persisted in the background; the pool does not wait
+                }
+
                 return store.SetAsync(lease.Credential.Id, new CredentialHealth(CredentialState.Disabled, 0, failures, reason));
             case UpstreamFailureKind.RateLimited:
                 var wait = failure.RetryAfter ?? Backoff(settings.RateLimitCooldown, failures, settings.MaxCooldown);

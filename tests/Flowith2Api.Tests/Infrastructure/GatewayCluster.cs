@@ -87,23 +87,6 @@ public sealed class GatewayCluster : IAsyncDisposable
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
         var redisPrefix = $"test-{Guid.NewGuid():N}:"; // every service of this cluster shares it; other clusters do not
         ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
-        string[] chatArgs =
-        [
-            .. common,
-            options.UpstreamThroughProxy ? "--FLOWITH_BASE=http://flowith.invalid" : $"--FLOWITH_BASE={Fake.BaseUri}",
-            .. options.UpstreamThroughProxy ? [$"--PROXY_URL={Fake.BaseUri}"] : Array.Empty<string>(),
-            $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
-            $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
-            $"--services:tool-service:http:0={ToolServiceUri}",
-            $"--ENABLE_MCP={(options.ServerTools ? "true" : "false")}",
-            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
-            .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
-        ];
-        for (var i = 0; i < options.ChatReplicas; i++)
-        {
-            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
-        }
-
         string[] adminArgs =
         [
             .. common,
@@ -114,6 +97,25 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.AdminSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
         AdminServiceUri = await StartAsync(AdminServiceApp.Create(adminArgs));
+        string[] chatArgs =
+        [
+            .. common,
+            options.UpstreamThroughProxy ? "--FLOWITH_BASE=http://flowith.invalid" : $"--FLOWITH_BASE={Fake.BaseUri}",
+            .. options.UpstreamThroughProxy ? [$"--PROXY_URL={Fake.BaseUri}"] : Array.Empty<string>(),
+            $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
+            $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
+            $"--services:tool-service:http:0={ToolServiceUri}",
+            $"--services:admin-service:http:0={AdminServiceUri}",
+            $"--ENABLE_MCP={(options.ServerTools ? "true" : "false")}",
+            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
+            .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
+        ];
+        for (var i = 0; i < options.ChatReplicas; i++)
+        {
+            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
+        }
+
+
 
         string[] gatewayArgs =
         [
@@ -122,6 +124,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             $"--ADMIN_KEY={options.AdminKey}",
             .. ChatServiceUris.Select((uri, i) => $"--services:chat-service:http:{i}={uri}"),
             $"--services:tool-service:http:0={ToolServiceUri}",
+            $"--services:admin-service:http:0={AdminServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
             .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];

@@ -21,7 +21,7 @@ public sealed class CredentialPoolTests
     private static (CredentialPool Pool, ManualTime Time) Create(params string[] values)
     {
         var time = new ManualTime();
-        return (new CredentialPool(new FixedSource(values), new InMemoryCredentialStateStore(), Options.Create(new PoolOptions()), time), time);
+        return (new CredentialPool(new FixedSource(values), new InMemoryCredentialStateStore(), Options.Create(new PoolOptions()), time, []), time);
     }
 
     private static async Task<string[]> TakeAsync(CredentialPool pool, int count)

@@ -1,0 +1,67 @@
+using Flowith2Api.AdminService.Data;
+using Flowith2Api.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Flowith2Api.AdminService.Apis;
+
+/// <summary>
+/// What the ChatService's credential pool reads and reports (internal door, never routed by the Gateway): the live
+/// credentials with their values, and credentials the upstream rejected, so their state and reason persist.
+/// </summary>
+public static class InternalCredentialsApi
+{
+    public static IEndpointRouteBuilder MapInternalCredentialsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/internal/credentials", ListAsync);
+        app.MapPost("/internal/credentials/{id}/disabled", DisabledAsync);
+        return app;
+    }
+
+    public static async Task ListAsync(HttpContext context, AdminDbContext db, SecretProtector protector)
+    {
+        var credentials = await db.Credentials.Where(c => c.Deleted == null).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("credentials");
+            foreach (var credential in credentials)
+            {
+                json.WriteStartObject();
+                json.WriteString("value", protector.Unprotect(credential.EncryptedValue));
+                json.WriteString("state", credential.State.ToString().ToLowerInvariant());
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    /// <summary>The pool's id of a credential is <c>cred_</c> and the first 16 hex digits of its hash.</summary>
+    public static async Task<IResult> DisabledAsync(HttpContext context, string id, AdminDbContext db, TimeProvider time, DisabledReport report)
+    {
+        if (!id.StartsWith("cred_", StringComparison.Ordinal) || id.Length != 21)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: "Unknown credential id format.");
+        }
+
+        var prefix = id["cred_".Length..];
+        var credential = await db.Credentials.Where(c => c.Deleted == null && c.Hash.StartsWith(prefix)).FirstOrDefaultAsync(context.RequestAborted);
+        if (credential is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        credential.State = CredentialStateValue.Disabled;
+        credential.Reason = Truncate(report.Reason);
+        credential.LastError = Truncate(report.Reason);
+        credential.FailureCount++;
+        credential.LastUsed = time.GetUtcNow();
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    private static string? Truncate(string? text) => text is null ? null : text.Length <= 1000 ? text : text[..1000];
+
+    public sealed record DisabledReport(string? Reason);
+}

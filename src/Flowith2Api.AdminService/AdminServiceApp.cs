@@ -33,6 +33,7 @@ public static class AdminServiceApp
         app.MapDefaultEndpoints();
         app.MapCredentialsApi();
         app.MapInternalCredentialsApi();
+        app.MapConfigApi();
         app.MapProblemFallback("admin service");
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Flowith2Api.ChatService.Admin;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Models;
@@ -31,15 +32,28 @@ public static class ChatServices
         builder.Services.AddOptions<ModelCatalogOptions>().Configure<IConfiguration>(ModelCatalogOptions.Bind).ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
-        if (AdminCredentialSource.AdminServiceUri(builder.Configuration) is not null)
+
+        // Admin overrides (PATCH /v1/admin/config) are the last configuration source; these options follow them live.
+        var overrides = new RuntimeOverrides();
+        builder.Configuration.Sources.Add(overrides);
+        builder.Services.AddSingleton(overrides);
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<ChatOptions>>(new ConfigurationChangeTokenSource<ChatOptions>(builder.Configuration));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<FlowithOptions>>(new ConfigurationChangeTokenSource<FlowithOptions>(builder.Configuration));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<LongContextOptions>>(new ConfigurationChangeTokenSource<LongContextOptions>(builder.Configuration));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<ServerToolOptions>>(new ConfigurationChangeTokenSource<ServerToolOptions>(builder.Configuration));
+        builder.Services.AddSingleton<IOptionsChangeTokenSource<PoolOptions>>(new ConfigurationChangeTokenSource<PoolOptions>(builder.Configuration));
+        if (AdminClient.AdminServiceUri(builder.Configuration) is not null)
         {
-            // The AdminService keeps the credentials; the environment only seeds them there.
-            builder.Services.AddHttpClient(nameof(AdminCredentialSource), http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
-            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<AdminCredentialSource>(services,
-                services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(AdminCredentialSource))));
+            // The AdminService keeps credentials and config overrides; the environment only seeds them there.
+            builder.Services.AddHttpClient(AdminClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
+            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<AdminClient>(services,
+                services.GetRequiredService<IHttpClientFactory>().CreateClient(AdminClient.HttpClientName)));
+            builder.Services.AddSingleton<AdminCredentialSource>();
             builder.Services.AddSingleton<ICredentialSource>(services => services.GetRequiredService<AdminCredentialSource>());
             builder.Services.AddSingleton<ICredentialOutcomeReporter>(services => services.GetRequiredService<AdminCredentialSource>());
-            builder.Services.AddHostedService(services => services.GetRequiredService<AdminCredentialSource>());
+            builder.Services.AddSingleton<IAdminStateCache>(services => services.GetRequiredService<AdminCredentialSource>());
+            builder.Services.AddSingleton<IAdminStateCache, ConfigOverridesClient>();
+            builder.Services.AddHostedService<AdminChanges>();
         }
         else
         {

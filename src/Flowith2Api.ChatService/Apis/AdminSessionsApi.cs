@@ -24,7 +24,7 @@ public static class AdminSessionsApi
         return app;
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, ISessionStore store, IOptions<LongContextOptions> options,
+    public static async Task<IResult> GetAsync(HttpContext context, ISessionStore store, IOptionsMonitor<LongContextOptions> options,
         [FromQuery(Name = "session_id")] string? sessionId, int? limit, int? offset)
     {
         if (!string.IsNullOrEmpty(sessionId))
@@ -37,7 +37,7 @@ public static class AdminSessionsApi
 
         var take = Math.Clamp(limit ?? DefaultLimit, 1, MaxLimit);
         var skip = Math.Max(0, offset ?? 0);
-        var (ids, total) = await store.ListAsync(skip, take, options.Value.Ttl);
+        var (ids, total) = await store.ListAsync(skip, take, options.CurrentValue.Ttl);
         var sessions = new List<(string Id, VersionedSession Session)>(ids.Count);
         foreach (var id in ids)
         {

@@ -22,9 +22,9 @@ public static partial class AnthropicMessagesApi
     }
 
     public static async Task CreateMessageAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog, SessionService sessions,
-        TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
+        TokenCounter tokens, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var (request, body) = await ReadRequestAsync(context, settings, countOnly: false);
         if (request is null || body is null)
         {
@@ -87,15 +87,15 @@ public static partial class AnthropicMessagesApi
         }
     }
 
-    public static async Task CountTokensAsync(HttpContext context, TokenCounter tokens, IOptions<ChatOptions> options)
+    public static async Task CountTokensAsync(HttpContext context, TokenCounter tokens, IOptionsMonitor<ChatOptions> options)
     {
-        var (request, _) = await ReadRequestAsync(context, options.Value, countOnly: true);
+        var (request, _) = await ReadRequestAsync(context, options.CurrentValue, countOnly: true);
         if (request is null)
         {
             return;
         }
 
-        var count = tokens.CountPrompt(PromptShaper.Apply(request, options.Value));
+        var count = tokens.CountPrompt(PromptShaper.Apply(request, options.CurrentValue));
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();

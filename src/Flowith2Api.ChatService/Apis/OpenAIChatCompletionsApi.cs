@@ -20,7 +20,7 @@ public static partial class OpenAIChatCompletionsApi
     }
 
     public static async Task CreateChatCompletionAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog,
-        SessionService sessions, TokenCounter tokens, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
+        SessionService sessions, TokenCounter tokens, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
         var call = new ChatCall(context.TraceIdentifier);
@@ -43,7 +43,7 @@ public static partial class OpenAIChatCompletionsApi
             return;
         }
 
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out var request);
         if (error is not null)
         {

@@ -13,7 +13,7 @@ namespace Flowith2Api.ChatService.Conversation;
 /// timeouts only when <c>NO_RETRY_ON_TIMEOUT</c> is off. Streams are buffered at the start (up to
 /// <c>SSE_MIN_CONTENT_LENGTH</c> characters, or their normal end) so a failed or empty start is retried invisibly.
 /// </summary>
-public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool pool, IOptions<ChatOptions> options, ILogger<ChatExecutor> logger)
+public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool pool, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
 {
     public Task<string> CompleteAsync(ConversationRequest request, ChatCall call, CancellationToken cancellationToken) =>
         RunAsync(request, call, async lease =>
@@ -32,7 +32,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
                 var prefix = new List<string>();
                 var length = 0;
                 var ended = false;
-                var wanted = Math.Max(1, options.Value.MinContentLength);
+                var wanted = Math.Max(1, options.CurrentValue.MinContentLength);
                 while (length < wanted)
                 {
                     if (!await call.TimeUpstream(pieces.MoveNextAsync()))
@@ -62,7 +62,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
 
     private async Task<T> RunAsync<T>(ConversationRequest request, ChatCall call, Func<CredentialLease, Task<T>> attempt, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         HashSet<string>? excluded = null;
         UpstreamException? last = null;
         var retries = 0;

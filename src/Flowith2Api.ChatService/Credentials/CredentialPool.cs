@@ -29,7 +29,7 @@ public interface ICredentialPool
 /// 401/402/403 disable it until a probe or an admin brings it back; 429 cools it down for Retry-After (or a backoff);
 /// repeated 5xx and network failures cool it down with exponential backoff and jitter.
 /// </summary>
-public sealed class CredentialPool(ICredentialSource source, ICredentialStateStore store, IOptions<PoolOptions> options, TimeProvider time,
+public sealed class CredentialPool(ICredentialSource source, ICredentialStateStore store, IOptionsMonitor<PoolOptions> options, TimeProvider time,
     IEnumerable<ICredentialOutcomeReporter> reporters) : ICredentialPool
 {
     public int Count => source.Current.Count;
@@ -68,7 +68,7 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
 
     public Task ReportFailureAsync(CredentialLease lease, UpstreamException failure)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var failures = (lease.Health?.Failures ?? 0) + 1;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var reason = failure.Message;

@@ -53,8 +53,8 @@ public sealed class LoopState
 /// <c>MAX_TOOL_ROUNDS</c> rounds, streamed or not. Calls to client tools end the turn and go back to the client. While
 /// tools run, the stream shows what is happening as reasoning text.
 /// </summary>
-public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient tools, IOptions<ServerToolOptions> options,
-    IOptions<ChatOptions> chat, ILogger<ToolLoop> logger)
+public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient tools, IOptionsMonitor<ServerToolOptions> options,
+    IOptionsMonitor<ChatOptions> chat, ILogger<ToolLoop> logger)
 {
     /// <summary>Adds the server tools to the request; returns their names (empty when none are offered).</summary>
     public async Task<(ConversationRequest Request, IReadOnlySet<string> ServerTools)> OfferAsync(ConversationRequest request, CancellationToken cancellationToken)
@@ -71,7 +71,7 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
             return (request, EmptySet);
         }
 
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var messages = request.Messages.ToList();
         var prompts = new[] { settings.McpPrompt, settings.CliMode ? settings.CliPrompt : null }.Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
         if (prompts.Count > 0)
@@ -89,7 +89,7 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
         for (var round = 1; ; round++)
         {
             var text = await executor.CompleteAsync(request, call, cancellationToken);
-            var pipeline = new AnswerPipeline(request, chat.Value.EnableThinkingTags, logger);
+            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger);
             foreach (var item in pipeline.Push(text).Concat(pipeline.Flush()))
             {
                 if (!IsServerCall(item, serverTools))
@@ -121,7 +121,7 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
         var current = first;
         for (var round = 1; ; round++)
         {
-            var pipeline = new AnswerPipeline(request, chat.Value.EnableThinkingTags, logger);
+            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger);
             await using (current)
             {
                 await foreach (var piece in current.ReadAllAsync().WithCancellation(cancellationToken))
@@ -183,7 +183,7 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
             return false;
         }
 
-        if (round >= options.Value.MaxRounds)
+        if (round >= options.CurrentValue.MaxRounds)
         {
             LogMaxRounds(logger, round);
             return false;

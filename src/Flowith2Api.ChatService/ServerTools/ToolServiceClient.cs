@@ -42,7 +42,7 @@ public sealed class ServerToolOptions
 }
 
 /// <summary>The ChatService's side of the ToolService's internal door: which tools exist, and running one.</summary>
-public sealed partial class ToolServiceClient(HttpClient http, InternalSecret secret, IOptions<ServerToolOptions> options, TimeProvider time,
+public sealed partial class ToolServiceClient(HttpClient http, InternalSecret secret, IOptionsMonitor<ServerToolOptions> options, TimeProvider time,
     ILogger<ToolServiceClient> logger)
 {
     private IReadOnlyList<ToolDefinition> _tools = [];
@@ -51,7 +51,7 @@ public sealed partial class ToolServiceClient(HttpClient http, InternalSecret se
     /// <summary>The ToolService's enabled, usable tools (cached briefly); none when tools are off or it cannot be reached.</summary>
     public async Task<IReadOnlyList<ToolDefinition>> ToolsAsync(CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         if (!settings.Enabled)
         {
             return [];
@@ -91,7 +91,7 @@ public sealed partial class ToolServiceClient(HttpClient http, InternalSecret se
             request.Content = new StringContent($"{{\"tool\":{JsonSerializer.Serialize(name, ServerToolsJsonContext.Default.String)},\"arguments\":{argumentsJson}}}",
                 Encoding.UTF8, "application/json");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.Value.ToolTimeout);
+            timeout.CancelAfter(options.CurrentValue.ToolTimeout);
             using var response = await http.SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
@@ -110,7 +110,7 @@ public sealed partial class ToolServiceClient(HttpClient http, InternalSecret se
 
     private HttpRequestMessage Request(HttpMethod method, string path, string? keyId)
     {
-        var request = new HttpRequestMessage(method, new Uri(options.Value.ToolServiceUri, path));
+        var request = new HttpRequestMessage(method, new Uri(options.CurrentValue.ToolServiceUri, path));
         if (secret.Value is { } value)
         {
             request.Headers.TryAddWithoutValidation(InternalHeaders.Secret, value);

@@ -44,7 +44,7 @@ public sealed record SessionTurn(string Id, string Owner, VersionedSession? Exis
 /// made them, keep one knowledge-base list for their whole life, are trimmed to <c>MAX_CONTEXT_MESSAGES</c> and
 /// expire after <c>CONTEXT_TTL_SECONDS</c> idle.
 /// </summary>
-public sealed partial class SessionService(ISessionStore store, IOptions<LongContextOptions> options, TimeProvider time, ILogger<SessionService> logger)
+public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<LongContextOptions> options, TimeProvider time, ILogger<SessionService> logger)
 {
     public const string Header = "x-session-id";
     private const int MaxIdLength = 128;
@@ -62,7 +62,7 @@ public sealed partial class SessionService(ISessionStore store, IOptions<LongCon
     public async Task<(SessionOutcome Outcome, SessionTurn? Turn, ConversationRequest Request)> BeginAsync(
         string? id, bool autoSession, string owner, ConversationRequest request)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         if (!settings.Enabled || (id is null && !autoSession))
         {
             return (SessionOutcome.None, null, request);
@@ -102,7 +102,7 @@ public sealed partial class SessionService(ISessionStore store, IOptions<LongCon
     /// <summary>Stores the turn's new messages and the answer; a concurrent turn's messages are kept, never overwritten.</summary>
     public async Task CommitAsync(SessionTurn turn, string answer)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var assistant = new StoredTurn("assistant", answer);
         var current = turn.Existing;

@@ -15,7 +15,7 @@ namespace Flowith2Api.ChatService.Upstream;
 /// (incremental <c>final</c> events, any of the three terminators, split reads, CRLF, keep-alive lines), the
 /// doc-style single final, or a JSON answer.
 /// </summary>
-public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptions> options, ILogger<FlowithClient> logger)
+public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<FlowithOptions> options, ILogger<FlowithClient> logger)
 {
     private const int MaxErrorBodyBytes = 8 * 1024;
     private static readonly MediaTypeWithQualityHeaderValue AcceptEventStream = new("text/event-stream");
@@ -24,7 +24,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
     /// <summary>Sends a non-streaming request and returns the whole answer text.</summary>
     public async Task<string> CompleteAsync(ConversationRequest request, string credential, string requestId, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.HeadersTimeoutMs);
         using var response = await SendAsync(request, credential, requestId, stream: false, timeout, cancellationToken);
@@ -55,7 +55,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
     /// </summary>
     public async Task<FlowithAnswer> StreamAsync(ConversationRequest request, string credential, string requestId, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
@@ -76,7 +76,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
     /// </summary>
     public async Task<IReadOnlyList<string>> ListModelsAsync(string credential, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(settings.HeadersTimeoutMs);
         using var message = new HttpRequestMessage(HttpMethod.Get, settings.ModelsUri);
@@ -115,7 +115,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptions<FlowithOptio
     private async Task<HttpResponseMessage> SendAsync(ConversationRequest request, string credential, string requestId, bool stream,
         CancellationTokenSource timeout, CancellationToken clientToken)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         using var message = new HttpRequestMessage(HttpMethod.Post, settings.SeekUri);
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", credential);
         message.Headers.Accept.Add(stream ? AcceptEventStream : AcceptJson);

@@ -1,6 +1,7 @@
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Upstream;
-using Microsoft.Extensions.Options;
+
+using Flowith2Api.Tests.Infrastructure;
 
 namespace Flowith2Api.Tests.Unit;
 
@@ -21,7 +22,7 @@ public sealed class CredentialPoolTests
     private static (CredentialPool Pool, ManualTime Time) Create(params string[] values)
     {
         var time = new ManualTime();
-        return (new CredentialPool(new FixedSource(values), new InMemoryCredentialStateStore(), Options.Create(new PoolOptions()), time, []), time);
+        return (new CredentialPool(new FixedSource(values), new InMemoryCredentialStateStore(), new FixedOptionsMonitor<PoolOptions>(new PoolOptions()), time, []), time);
     }
 
     private static async Task<string[]> TakeAsync(CredentialPool pool, int count)

@@ -2,8 +2,8 @@ using System.Net;
 using System.Text;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.Tests.Unit;
 
@@ -69,7 +69,7 @@ public sealed class FlowithTranscriptTests
 
     private static FlowithClient ClientFor(string transcript, int readSize, string contentType) =>
         new(new HttpClient(new TranscriptHandler(Encoding.UTF8.GetBytes(transcript), readSize, contentType)),
-            Options.Create(new FlowithOptions { Origin = new Uri("http://flowith.test") }),
+            new FixedOptionsMonitor<FlowithOptions>(new FlowithOptions { Origin = new Uri("http://flowith.test") }),
             NullLogger<FlowithClient>.Instance);
 
     private sealed class TranscriptHandler(byte[] body, int readSize, string contentType) : HttpMessageHandler

@@ -34,6 +34,7 @@ public static class AdminServiceApp
         app.MapCredentialsApi();
         app.MapInternalCredentialsApi();
         app.MapConfigApi();
+        app.MapKeysApi();
         app.MapProblemFallback("admin service");
         return app;
     }

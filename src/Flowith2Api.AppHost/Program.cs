@@ -40,7 +40,7 @@ if (settings.FakeUpstream)
     chat.WithEnvironment(SeedSettings.FlowithBase, fake.GetEndpoint("http")).WaitFor(fake);
 }
 
-builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launchProfileName: null)
+var gateway = builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launchProfileName: null)
     .WithHttpEndpoint(port: settings.GatewayPort, name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
@@ -51,5 +51,10 @@ builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launchProfileName: n
     .WithReference(chat).WaitFor(chat)
     .WithReference(tools).WaitFor(tools)
     .WithReference(admin).WaitFor(admin);
+if (infrastructure.Redis is { } redis)
+{
+    // Key changes and per-key rate limits are shared through Redis.
+    gateway.WithReference(redis.Resource, redis.ConnectionName).WaitFor(redis.Resource);
+}
 
 builder.Build().Run();

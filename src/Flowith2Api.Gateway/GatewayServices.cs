@@ -19,6 +19,14 @@ public static class GatewayServices
 
         UsePublicPort(builder);
         builder.Services.AddSingleton<ApiKeyStore>();
+        builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        AddRedisIfConfigured(builder);
+        if (!string.IsNullOrEmpty(builder.Configuration["services:admin-service:http:0"]) || !string.IsNullOrEmpty(builder.Configuration["services:admin-service:https:0"]))
+        {
+            builder.Services.AddHttpClient(AdminKeySource.HttpClientName).WithoutDefaultResilience();
+            builder.Services.AddHostedService<AdminKeySource>();
+        }
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelLimits>();
 
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -36,6 +44,18 @@ public static class GatewayServices
             $"Unknown route: {context.Request.Method} {context.Request.Path}. See GET /v1/models and the README for the API surface.",
             "unknown_route"));
         return app;
+    }
+
+    private static void AddRedisIfConfigured(WebApplicationBuilder builder)
+    {
+        if (builder.Configuration.GetConnectionString("redis") is not { Length: > 0 } connectionString)
+        {
+            return;
+        }
+
+        var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ public sealed class ApiKeyEntity
     public bool Enabled { get; set; } = true;
 
     public DateTimeOffset Created { get; set; }
+
+    /// <summary>A deleted key is kept as a tombstone so seeding from the environment does not bring it back.</summary>
+    public DateTimeOffset? Deleted { get; set; }
 }
 
 /// <summary>A runtime setting changed through <c>PATCH /v1/admin/config</c>; wins over the environment.</summary>

@@ -55,6 +55,47 @@ public sealed partial class StorageInitializer(IServiceProvider services, IConfi
 
         await db.SaveChangesAsync(cancellationToken);
         LogSeeded(logger, added, skipped, removed, rsync);
+        await SeedKeysAsync(db, rsync, now, cancellationToken);
+    }
+
+    /// <summary><c>API_KEYS</c> and <c>ADMIN_KEY</c> [the first API key] become named keys, with the same tombstone rule.</summary>
+    private async Task SeedKeysAsync(AdminDbContext db, bool rsync, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var apiKeys = SeedSettings.SplitList(configuration[SeedSettings.ApiKeys]);
+        var adminKey = configuration[SeedSettings.AdminKey]?.Trim() is { Length: > 0 } a ? a : apiKeys.Count > 0 ? apiKeys[0] : null;
+        var wanted = new Dictionary<string, (string Value, string Name, bool Admin)>();
+        for (var i = 0; i < apiKeys.Count; i++)
+        {
+            wanted[SecretProtector.Hash(apiKeys[i])] = (apiKeys[i], apiKeys[i] == adminKey ? "admin" : $"api-key-{i + 1}", apiKeys[i] == adminKey);
+        }
+
+        if (adminKey is not null)
+        {
+            wanted[SecretProtector.Hash(adminKey)] = (adminKey, "admin", true);
+        }
+
+        var existing = await db.ApiKeys.ToDictionaryAsync(k => k.Hash, cancellationToken);
+        foreach (var (hash, (value, name, admin)) in wanted)
+        {
+            if (!existing.TryGetValue(hash, out var key))
+            {
+                db.ApiKeys.Add(new ApiKeyEntity { Hash = hash, Name = name, Masked = SecretProtector.Mask(value), IsAdmin = admin, Created = now });
+            }
+            else if (key.Deleted is not null && rsync)
+            {
+                key.Deleted = null;
+            }
+        }
+
+        if (rsync)
+        {
+            foreach (var key in existing.Values.Where(k => k.Deleted is null && !wanted.ContainsKey(k.Hash)))
+            {
+                key.Deleted = now;
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

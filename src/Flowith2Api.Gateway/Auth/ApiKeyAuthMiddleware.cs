@@ -12,48 +12,66 @@ namespace Flowith2Api.Gateway.Auth;
 /// the services behind see: client keys and any client-supplied internal headers are removed, the caller's key id,
 /// admin flag and the internal secret are added.
 /// </summary>
-public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys, InternalSecret secret, IOptions<GatewayOptions> options)
+public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys, KeyRateLimiter rateLimiter, InternalSecret secret,
+    IOptions<GatewayOptions> options)
 {
     private const string ApiKeyHeader = "x-api-key";
 
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         context.Features.Set(new GatewayRequestStart(System.Diagnostics.Stopwatch.GetTimestamp()));
         var request = context.Request;
         if (IsAnonymous(request.Path))
         {
-            return next(context);
+            await next(context);
+            return;
         }
 
-        var presented = ReadPresentedKey(request.Headers);
-        if (presented.IsEmpty)
-        {
-            return DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized,
-                "Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", "missing_api_key");
-        }
-
-        var entry = keys.Find(presented);
+        var entry = FindKey(request.Headers, out var problem);
         if (entry is null)
         {
-            return DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized,
-                "Invalid API key.", "invalid_api_key");
+            await DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, problem.Message, problem.Code);
+            return;
         }
 
         if (GatewayRoutes.RealmOf(context) == GatewayRoutes.AdminRealm && !entry.IsAdmin)
         {
-            return DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden,
-                "This route needs the admin key.", "admin_key_required");
+            await DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "This route needs the admin key.", "admin_key_required");
+            return;
         }
 
         var limit = options.Value.MaxRequestBodyBytes;
         if (request.ContentLength > limit)
         {
-            return DialectErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
+            await DialectErrors.WriteAsync(context, StatusCodes.Status413PayloadTooLarge,
                 $"The request body is larger than the gateway's limit of {limit} bytes.", "request_too_large");
+            return;
+        }
+
+        if (await rateLimiter.TryAcquireAsync(entry) is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await DialectErrors.WriteAsync(context, StatusCodes.Status429TooManyRequests,
+                $"This key's rate limit of {entry.RateLimitPerMinute} requests per minute is used up; retry in {(int)Math.Ceiling(retryAfter.TotalSeconds)} s.",
+                "rate_limit_exceeded");
+            return;
         }
 
         RewriteIdentityHeaders(request.Headers, entry, secret.Value);
-        return next(context);
+        await next(context);
+    }
+
+    private ApiKeyEntry? FindKey(IHeaderDictionary headers, out (string Message, string Code) problem)
+    {
+        var presented = ReadPresentedKey(headers);
+        if (presented.IsEmpty)
+        {
+            problem = ("Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", "missing_api_key");
+            return null;
+        }
+
+        problem = ("Invalid API key.", "invalid_api_key");
+        return keys.Find(presented);
     }
 
     private static bool IsAnonymous(PathString path) =>

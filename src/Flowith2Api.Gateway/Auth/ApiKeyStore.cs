@@ -6,16 +6,17 @@ using Flowith2Api.ServiceDefaults;
 namespace Flowith2Api.Gateway.Auth;
 
 /// <summary>One client key as the Gateway knows it: never the key itself, only its hash.</summary>
-public sealed record ApiKeyEntry(string Id, string Name, bool IsAdmin, byte[] Hash);
+public sealed record ApiKeyEntry(string Id, string Name, bool IsAdmin, byte[] Hash, int? RateLimitPerMinute = null);
 
 /// <summary>
-/// The client keys, held in memory as SHA-256 hashes (from <c>API_KEYS</c> and <c>ADMIN_KEY</c> for now). A
-/// presented key is hashed, looked up by its hash and confirmed with a constant-time comparison, so neither the
-/// lookup nor the comparison leaks how much of a guess was right.
+/// The client keys, held in memory as SHA-256 hashes: from <c>API_KEYS</c>/<c>ADMIN_KEY</c> at start, then the
+/// AdminService's list (which the environment seeds) once it answers. A presented key is hashed, looked up by its hash
+/// and confirmed with a constant-time comparison, so neither the lookup nor the comparison leaks how much of a guess
+/// was right. Never a database round trip per request.
 /// </summary>
 public sealed class ApiKeyStore
 {
-    private readonly Dictionary<UInt128, ApiKeyEntry> _byHash = [];
+    private volatile Dictionary<UInt128, ApiKeyEntry> _byHash = [];
 
     public ApiKeyStore(IConfiguration configuration, ILogger<ApiKeyStore> logger)
     {
@@ -26,18 +27,20 @@ public sealed class ApiKeyStore
             adminKey = apiKeys.Count > 0 ? apiKeys[0] : null;
         }
 
+        var keys = new Dictionary<UInt128, ApiKeyEntry>();
         var index = 0;
         foreach (var key in apiKeys)
         {
-            Add(key, $"api-key-{++index}", isAdmin: key == adminKey);
+            Add(keys, SHA256.HashData(Encoding.UTF8.GetBytes(key)), $"api-key-{++index}", isAdmin: key == adminKey, rateLimit: null);
         }
 
         if (adminKey is not null)
         {
-            Add(adminKey, "admin", isAdmin: true);
+            Add(keys, SHA256.HashData(Encoding.UTF8.GetBytes(adminKey)), "admin", isAdmin: true, rateLimit: null);
         }
 
-        if (_byHash.Count == 0)
+        _byHash = keys;
+        if (keys.Count == 0)
         {
             logger.LogWarning("No client keys are configured ({ApiKeys}, {AdminKey}): every API call is refused with 401 until one is set.",
                 SeedSettings.ApiKeys, SeedSettings.AdminKey);
@@ -63,21 +66,34 @@ public sealed class ApiKeyStore
             : null;
     }
 
-    private void Add(string key, string name, bool isAdmin)
+    /// <summary>Replaces every key with the AdminService's list (enabled keys only).</summary>
+    public void Replace(IEnumerable<(string HashHex, string Name, bool IsAdmin, bool Enabled, int? RateLimit)> keys)
     {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        var next = new Dictionary<UInt128, ApiKeyEntry>();
+        foreach (var key in keys)
+        {
+            if (key.Enabled && key.HashHex.Length == 64)
+            {
+                Add(next, Convert.FromHexString(key.HashHex), key.Name, key.IsAdmin, key.RateLimit);
+            }
+        }
+
+        _byHash = next;
+    }
+
+    private static void Add(Dictionary<UInt128, ApiKeyEntry> keys, byte[] hash, string name, bool isAdmin, int? rateLimit)
+    {
         var slot = BinaryPrimitives.ReadUInt128LittleEndian(hash);
-        if (_byHash.TryGetValue(slot, out var existing))
+        if (keys.TryGetValue(slot, out var existing))
         {
             if (isAdmin && !existing.IsAdmin)
             {
-                _byHash[slot] = existing with { IsAdmin = true };
+                keys[slot] = existing with { IsAdmin = true };
             }
 
             return;
         }
 
-        var id = "key_" + Convert.ToHexStringLower(hash.AsSpan(0, 8));
-        _byHash[slot] = new ApiKeyEntry(id, name, isAdmin, hash);
+        keys[slot] = new ApiKeyEntry("key_" + Convert.ToHexStringLower(hash.AsSpan(0, 8)), name, isAdmin, hash, rateLimit);
     }
 }

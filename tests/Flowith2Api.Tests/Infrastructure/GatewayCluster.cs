@@ -93,6 +93,8 @@ public sealed class GatewayCluster : IAsyncDisposable
             "--STORAGE_TYPE=memory",
             "--CREDENTIAL_ENCRYPTION_KEY=test-credential-encryption-key",
             $"--FLOWITH_AUTH_TOKENS={options.FlowithTokens}",
+            $"--API_KEYS={options.ApiKeys}",
+            $"--ADMIN_KEY={options.AdminKey}",
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.AdminSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
@@ -126,6 +128,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             $"--services:tool-service:http:0={ToolServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
+            .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
         GatewayUri = await StartAsync(GatewayApp.Create(gatewayArgs, builder =>

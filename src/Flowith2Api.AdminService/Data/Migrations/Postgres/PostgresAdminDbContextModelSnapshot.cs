@@ -33,6 +33,9 @@ namespace Flowith2Api.AdminService.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("Created")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("Deleted")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<bool>("Enabled")
                         .HasColumnType("boolean");
 

@@ -35,6 +35,7 @@ public static class AdminServiceApp
         app.MapInternalCredentialsApi();
         app.MapConfigApi();
         app.MapKeysApi();
+        app.MapStatsApi();
         app.MapProblemFallback("admin service");
         return app;
     }

@@ -14,6 +14,7 @@ public static class ChatServiceApp
 
         var app = builder.Build();
         app.UseInternalServiceDefaults();
+        app.UseMiddleware<Conversation.ChatStatsMiddleware>();
         app.MapDefaultEndpoints();
         app.MapOpenAIChatCompletionsApi();
         app.MapModelsApi();

@@ -66,6 +66,8 @@ public static class ChatServices
         builder.Services.AddOptions<LongContextOptions>().Configure<IConfiguration>(LongContextOptions.Bind);
         builder.Services.AddSingleton<SessionService>();
         builder.Services.AddSingleton<ChatExecutor>();
+        builder.Services.AddSingleton<ChatStats>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ChatStats>());
         builder.Services.AddOptions<ServerToolOptions>().Configure<IConfiguration>(ServerToolOptions.Bind);
         builder.Services.AddSingleton<ToolLoop>();
         builder.Services.AddHttpClient<ToolServiceClient>(http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();

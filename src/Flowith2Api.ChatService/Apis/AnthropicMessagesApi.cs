@@ -56,12 +56,17 @@ public static partial class AnthropicMessagesApi
         request = offered with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(offered, settings) };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
         var call = new ChatCall(context.TraceIdentifier);
+        call.Model = request.PublicModel;
+        context.Features.Set(call);
         var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         try
         {
             if (request.Stream)
             {
-                await StreamAsync(context, turnContext, settings);
+                using (context.RequestServices.GetRequiredService<ChatStats>().OpenStream())
+                {
+                    await StreamAsync(context, turnContext, settings);
+                }
             }
             else
             {

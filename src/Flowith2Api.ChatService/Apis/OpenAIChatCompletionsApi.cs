@@ -79,6 +79,8 @@ public static partial class OpenAIChatCompletionsApi
             UpstreamModel = model.UpstreamId,
             Messages = PromptShaper.Apply(offered, settings),
         };
+        call.Model = request.PublicModel;
+        context.Features.Set(call);
         var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
 
@@ -86,7 +88,10 @@ public static partial class OpenAIChatCompletionsApi
         {
             if (request.Stream)
             {
-                await StreamAsync(context, turnContext, body.StreamOptions?.IncludeUsage == true);
+                using (context.RequestServices.GetRequiredService<ChatStats>().OpenStream())
+                {
+                    await StreamAsync(context, turnContext, body.StreamOptions?.IncludeUsage == true);
+                }
             }
             else
             {

@@ -14,6 +14,19 @@ public sealed class ChatCall(string requestId)
 
     public string RequestId { get; } = requestId;
 
+    /// <summary>The public model name, for statistics.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Upstream attempts made (1 when the first succeeded).</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>The masked credential of the last attempt.</summary>
+    public string? CredentialMasked { get; set; }
+
+    public int InputTokens { get; set; }
+
+    public int OutputTokens { get; set; }
+
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_started);
 
     public TimeSpan UpstreamWait => TimeSpan.FromSeconds((double)Interlocked.Read(ref _upstreamTicks) / Stopwatch.Frequency);

@@ -71,6 +71,8 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
             var lease = await pool.NextAsync(excluded)
                 ?? throw await NoCredentialLeftAsync(last);
 
+            call.Attempts = number;
+            call.CredentialMasked = lease.Credential.Masked;
             using var activity = StartAttempt(lease, request, number, call.RequestId);
             try
             {

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Flowith2Api.ServiceDefaults;
+using StackExchange.Redis;
+
+namespace Flowith2Api.ChatService.Conversation;
+
+/// <summary>
+/// Counts every chat request in memory and adds the counts to Redis once a second (one batch per flush, never a write
+/// per request), where the AdminService reads them cluster-wide: requests by outcome, model, credential and key,
+/// retries, tokens, latency and time-to-first-token histograms, and this replica's open streams.
+/// </summary>
+public sealed partial class ChatStats(IServiceProvider services, IConfiguration configuration, ILogger<ChatStats> logger) : BackgroundService
+{
+    private readonly string _prefix = StatsKeys.Prefix(configuration);
+    private readonly string _replica = Environment.MachineName + "-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6];
+    private ConcurrentDictionary<string, long> _counters = new();
+    private ConcurrentDictionary<int, long> _latency = new();
+    private ConcurrentDictionary<int, long> _ttft = new();
+    private long _activeStreams;
+
+    public long ActiveStreams => Interlocked.Read(ref _activeStreams);
+
+    /// <summary>Counts an open stream until the returned handle is disposed.</summary>
+    public IDisposable OpenStream()
+    {
+        Interlocked.Increment(ref _activeStreams);
+        return new StreamHandle(this);
+    }
+
+    private sealed class StreamHandle(ChatStats owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._activeStreams);
+            }
+        }
+    }
+
+    public void Record(int status, double elapsedMs, double? ttftMs, ChatCall? call, string? keyId)
+    {
+        Add("requests");
+        Add(status < 400 ? "succeeded" : "failed");
+        Add(status < 400 ? "status:2xx" : status < 500 ? "status:4xx" : "status:5xx");
+        if (call is not null)
+        {
+            if (call.Model is { } model)
+            {
+                Add("model:" + model);
+            }
+
+            if (call.CredentialMasked is { } credential)
+            {
+                Add("credential:" + credential);
+            }
+
+            Add("retries", Math.Max(0, call.Attempts - 1));
+            Add("tokens_in", call.InputTokens);
+            Add("tokens_out", call.OutputTokens);
+        }
+
+        if (keyId is not null)
+        {
+            Add("key:" + keyId);
+        }
+
+        _latency.AddOrUpdate(StatsKeys.Bucket(elapsedMs), 1, static (_, c) => c + 1);
+        if (ttftMs is { } ttft)
+        {
+            _ttft.AddOrUpdate(StatsKeys.Bucket(ttft), 1, static (_, c) => c + 1);
+        }
+    }
+
+    private void Add(string counter, long amount = 1)
+    {
+        if (amount != 0)
+        {
+            _counters.AddOrUpdate(counter, amount, (_, c) => c + amount);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await FlushAsync(redis);
+            }
+            catch (RedisException e)
+            {
+                LogFlushFailed(logger, e.GetType().Name);
+            }
+        }
+    }
+
+    /// <summary>Moves what was counted since the last flush into Redis.</summary>
+    public async Task FlushAsync(IConnectionMultiplexer redis)
+    {
+        var counters = Interlocked.Exchange(ref _counters, new());
+        var latency = Interlocked.Exchange(ref _latency, new());
+        var ttft = Interlocked.Exchange(ref _ttft, new());
+        var db = redis.GetDatabase();
+        var batch = db.CreateBatch();
+        var pending = new List<Task>
+        {
+            batch.StringSetAsync(StatsKeys.Since(_prefix), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), when: When.NotExists),
+            batch.StringSetAsync(StatsKeys.ActiveStreams(_prefix, _replica), ActiveStreams, TimeSpan.FromSeconds(15)),
+        };
+        pending.AddRange(counters.Select(c => batch.HashIncrementAsync(StatsKeys.Counters(_prefix), c.Key, c.Value)));
+        pending.AddRange(latency.Select(c => batch.HashIncrementAsync(StatsKeys.Latency(_prefix), c.Key, c.Value)));
+        pending.AddRange(ttft.Select(c => batch.HashIncrementAsync(StatsKeys.TimeToFirstToken(_prefix), c.Key, c.Value)));
+        batch.Execute();
+        await Task.WhenAll(pending);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics could not be written to Redis ({ExceptionType}); they are kept for the next try")]
+    private static partial void LogFlushFailed(ILogger logger, string exceptionType);
+}
+
+/// <summary>Times every chat request (total and until the first byte) and hands the outcome to <see cref="ChatStats"/>.</summary>
+public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (!(path.StartsWithSegments("/v1/chat/completions") || (path.StartsWithSegments("/v1/messages") && !path.Value!.EndsWith("/count_tokens", StringComparison.Ordinal))))
+        {
+            await next(context);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        double? firstByte = null;
+        context.Response.OnStarting(() =>
+        {
+            firstByte = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            return Task.CompletedTask;
+        });
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var call = context.Features.Get<ChatCall>();
+            var keyId = context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id ? id[0] : null;
+            stats.Record(context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, firstByte, call, keyId);
+        }
+    }
+}

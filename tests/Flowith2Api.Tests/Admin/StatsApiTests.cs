@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Flowith2Api.Tests.Infrastructure;
+
+namespace Flowith2Api.Tests.Admin;
+
+/// <summary>Cluster-wide statistics, counted by every ChatService replica in Redis and read by the AdminService.</summary>
+public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFixture<Sessions.RedisFixture>
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Requests_on_two_replicas_are_counted_together_by_model_key_and_outcome()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            FlowithTokens = "flo_stats_credential_0001",
+            Redis = redisFixture.Redis.ConnectionString,
+            ChatReplicas = 2,
+        });
+        using var user = cluster.CreateClient();
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        for (var i = 0; i < 4; i++)
+        {
+            using var ok = await user.PostAsync("/v1/chat/completions", Json("""{"model":"gpt-4.1","stream":true,"messages":[{"role":"user","content":"hi"}]}"""));
+            await ok.Content.ReadAsStringAsync();
+        }
+
+        using (await user.PostAsync("/v1/chat/completions", Json("""{"model":"gpt-4.1","messages":[{"role":"user","content":"[[fake:status=400]] x"}]}""")))
+        {
+        }
+
+        using (await user.PostAsync("/v1/chat/completions", Json("""{"model":"no-such-model","messages":[{"role":"user","content":"x"}]}""")))
+        {
+        }
+
+        JsonElement stats = default;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            stats = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/stats")).RootElement;
+            if (stats.GetProperty("requests").GetProperty("total").GetInt64() >= 6)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var requests = stats.GetProperty("requests");
+        Assert.Equal(6, requests.GetProperty("total").GetInt64());
+        Assert.Equal(4, requests.GetProperty("succeeded").GetInt64());
+        Assert.Equal(1, requests.GetProperty("by_status_class").GetProperty("4xx").GetInt64());
+        Assert.Equal(1, requests.GetProperty("by_status_class").GetProperty("5xx").GetInt64());
+        Assert.Equal(5, stats.GetProperty("by_model").GetProperty("gpt-4.1").GetInt64());
+        Assert.Equal(6, stats.GetProperty("by_key").EnumerateObject().Single().Value.GetInt64());
+        Assert.Equal(5, stats.GetProperty("by_credential").GetProperty("flo…0001").GetInt64());
+        Assert.True(stats.GetProperty("tokens").GetProperty("output").GetInt64() > 0);
+        Assert.Equal(6, stats.GetProperty("latency_ms").GetProperty("count").GetInt64());
+        Assert.True(stats.GetProperty("latency_ms").GetProperty("p99").GetDouble() > 0);
+        Assert.True(stats.GetProperty("time_to_first_token_ms").GetProperty("count").GetInt64() >= 4);
+        Assert.Equal(0, stats.GetProperty("active_streams").GetInt64());
+        Assert.Equal(1, stats.GetProperty("credentials").GetProperty("enabled").GetInt64());
+        Assert.DoesNotContain("flo_stats_credential_0001", stats.GetRawText(), StringComparison.Ordinal);
+
+        using (var reset = await admin.PostAsync("/v1/admin/stats/reset", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
+        }
+
+        var after = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/stats")).RootElement;
+        Assert.Equal(0, after.GetProperty("requests").GetProperty("total").GetInt64());
+
+        using var forbidden = await user.GetAsync("/v1/admin/stats");
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+    }
+}

@@ -5,6 +5,7 @@ using Flowith2Api.ChatService;
 using Flowith2Api.FakeFlowith;
 using Flowith2Api.Gateway;
 using Flowith2Api.ToolService;
+using Microsoft.Extensions.Logging;
 using OpenAI;
 using OpenAI.Chat;
 using OpenTelemetry.Trace;
@@ -33,6 +34,9 @@ public sealed record GatewayClusterOptions
 
     /// <summary>Send upstream calls to a host that does not exist through PROXY_URL = the fake (which accepts absolute-form targets).</summary>
     public bool UpstreamThroughProxy { get; init; }
+
+    /// <summary>Collect every log line of every service (at Trace level) for tests that scan them.</summary>
+    public CapturedLogs? Logs { get; init; }
 
     /// <summary>Offer the ToolService's tools to the model (off by default so prompts stay exactly what tests expect).</summary>
     public bool ServerTools { get; init; }
@@ -84,9 +88,23 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     private async Task StartServicesAsync(GatewayClusterOptions options)
     {
+        if (options.Logs is { } logs)
+        {
+            _configureLogging = builder =>
+            {
+                builder.Logging.SetMinimumLevel(LogLevel.Trace);
+                foreach (var category in new[] { "Flowith2Api", "Microsoft", "System", "Yarp", "ModelContextProtocol" })
+                {
+                    builder.Logging.AddFilter(category, LogLevel.Trace); // later rules win over the services' own filters
+                }
+
+                builder.Logging.AddProvider(logs);
+            };
+        }
+
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
         var redisPrefix = $"test-{Guid.NewGuid():N}:"; // every service of this cluster shares it; other clusters do not
-        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")]));
+        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")], _configureLogging));
         string[] adminArgs =
         [
             .. common,
@@ -98,7 +116,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.AdminSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
-        AdminServiceUri = await StartAsync(AdminServiceApp.Create(adminArgs));
+        AdminServiceUri = await StartAsync(AdminServiceApp.Create(adminArgs, _configureLogging));
         string[] chatArgs =
         [
             .. common,
@@ -114,7 +132,7 @@ public sealed class GatewayCluster : IAsyncDisposable
         ];
         for (var i = 0; i < options.ChatReplicas; i++)
         {
-            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs)));
+            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs, _configureLogging)));
         }
 
 
@@ -133,6 +151,7 @@ public sealed class GatewayCluster : IAsyncDisposable
         ];
         GatewayUri = await StartAsync(GatewayApp.Create(gatewayArgs, builder =>
         {
+            _configureLogging?.Invoke(builder);
             if (options.CaptureTraces)
             {
                 // Activity listeners are process-wide: the Gateway's tracer provider sees the spans of every app here.
@@ -140,6 +159,8 @@ public sealed class GatewayCluster : IAsyncDisposable
             }
         }));
     }
+
+    private Action<WebApplicationBuilder>? _configureLogging;
 
     private async Task<Uri> StartAsync(WebApplication app)
     {

@@ -8,8 +8,11 @@ using Flowith2Api.Tests.Infrastructure;
 namespace Flowith2Api.Tests.Admin;
 
 /// <summary>Runtime settings: listed, validated, persisted, and applied on every replica within a second.</summary>
-public sealed class ConfigApiTests(Sessions.RedisFixture redisFixture) : IClassFixture<Sessions.RedisFixture>
+public abstract class ConfigApiTests(Sessions.RedisFixture redisFixture)
 {
+    /// <summary>Settings that point the AdminService at this storage (a fresh database for each call).</summary>
+    protected abstract Task<Dictionary<string, string>> StorageAsync();
+
     private const string Token = "flo_config_credential_01";
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
@@ -21,7 +24,7 @@ public sealed class ConfigApiTests(Sessions.RedisFixture redisFixture) : IClassF
     [Fact]
     public async Task Settings_are_listed_with_value_default_and_description_for_the_admin_only()
     {
-        await using var cluster = await GatewayCluster.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { AdminSettings = await StorageAsync() });
         using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
         var retryMax = await SettingAsync(admin, "retryMax");
         Assert.Equal(3, retryMax.GetProperty("value").GetInt32());
@@ -46,7 +49,7 @@ public sealed class ConfigApiTests(Sessions.RedisFixture redisFixture) : IClassF
     [InlineData("""{}""", "at least one")]
     public async Task A_bad_patch_is_a_400_naming_the_problem_and_applies_nothing(string body, string named)
     {
-        await using var cluster = await GatewayCluster.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { AdminSettings = await StorageAsync() });
         using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
 
         using var response = await admin.PatchAsync("/v1/admin/config", Json(body));
@@ -61,6 +64,7 @@ public sealed class ConfigApiTests(Sessions.RedisFixture redisFixture) : IClassF
     {
         await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
         {
+            AdminSettings = await StorageAsync(),
             FlowithTokens = Token,
             Redis = redisFixture.Redis.ConnectionString,
             ChatReplicas = 2,
@@ -99,4 +103,19 @@ public sealed class ConfigApiTests(Sessions.RedisFixture redisFixture) : IClassF
         using var response = await replica.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"hi"}]}"""));
         return response.StatusCode;
     }
+}
+
+public sealed class SqliteConfigApiTests(Sessions.RedisFixture redis) : ConfigApiTests(redis), IClassFixture<Sessions.RedisFixture>
+{
+    protected override Task<Dictionary<string, string>> StorageAsync() => Task.FromResult(new Dictionary<string, string>
+    {
+        ["STORAGE_TYPE"] = "sqlite",
+        ["SQLITE_PATH"] = Path.Combine(Path.GetTempPath(), "flowith2api-sqlite-" + Guid.NewGuid().ToString("N"), "flowith.db"),
+    });
+}
+
+public sealed class PostgresConfigApiTests(Sessions.RedisFixture redis, PostgresFixture postgres) : ConfigApiTests(redis), IClassFixture<Sessions.RedisFixture>, IClassFixture<PostgresFixture>
+{
+    protected override async Task<Dictionary<string, string>> StorageAsync() =>
+        new() { ["STORAGE_TYPE"] = "postgres", ["ConnectionStrings:admindb"] = await postgres.Server.CreateDatabaseAsync() };
 }

@@ -7,13 +7,17 @@ using Flowith2Api.Tests.Infrastructure;
 namespace Flowith2Api.Tests.Admin;
 
 /// <summary>Named client keys: created, listed, disabled, deleted, rate limited — enforced by the Gateway on every replica.</summary>
-public sealed class KeysApiTests(Sessions.RedisFixture redisFixture) : IClassFixture<Sessions.RedisFixture>
+public abstract class KeysApiTests(Sessions.RedisFixture redisFixture)
 {
+    /// <summary>Settings that point the AdminService at this storage (a fresh database for each call).</summary>
+    protected abstract Task<Dictionary<string, string>> StorageAsync();
+
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
     private static readonly StringContent Chat = Json("""{"messages":[{"role":"user","content":"hi"}]}""");
 
-    private Task<GatewayCluster> StartAsync() => GatewayCluster.StartAsync(new GatewayClusterOptions { Redis = redisFixture.Redis.ConnectionString });
+    private async Task<GatewayCluster> StartAsync() =>
+        await GatewayCluster.StartAsync(new GatewayClusterOptions { Redis = redisFixture.Redis.ConnectionString, AdminSettings = await StorageAsync() });
 
     private static async Task<HttpStatusCode> PollUntilAsync(Func<Task<HttpStatusCode>> call, HttpStatusCode wanted)
     {
@@ -149,4 +153,19 @@ public sealed class KeysApiTests(Sessions.RedisFixture redisFixture) : IClassFix
         Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/v1/admin/keys")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsync("/v1/admin/keys", Json("""{"name":"sneaky","is_admin":true}"""))).StatusCode);
     }
+}
+
+public sealed class SqliteKeysApiTests(Sessions.RedisFixture redis) : KeysApiTests(redis), IClassFixture<Sessions.RedisFixture>
+{
+    protected override Task<Dictionary<string, string>> StorageAsync() => Task.FromResult(new Dictionary<string, string>
+    {
+        ["STORAGE_TYPE"] = "sqlite",
+        ["SQLITE_PATH"] = Path.Combine(Path.GetTempPath(), "flowith2api-sqlite-" + Guid.NewGuid().ToString("N"), "flowith.db"),
+    });
+}
+
+public sealed class PostgresKeysApiTests(Sessions.RedisFixture redis, PostgresFixture postgres) : KeysApiTests(redis), IClassFixture<Sessions.RedisFixture>, IClassFixture<PostgresFixture>
+{
+    protected override async Task<Dictionary<string, string>> StorageAsync() =>
+        new() { ["STORAGE_TYPE"] = "postgres", ["ConnectionStrings:admindb"] = await postgres.Server.CreateDatabaseAsync() };
 }

@@ -54,6 +54,7 @@ public static class ChatServices
             builder.Services.AddSingleton<IAdminStateCache>(services => services.GetRequiredService<AdminCredentialSource>());
             builder.Services.AddSingleton<IAdminStateCache, ConfigOverridesClient>();
             builder.Services.AddHostedService<AdminChanges>();
+            builder.Services.AddHostedService<OutcomeFlusher>();
         }
         else
         {

@@ -14,6 +14,7 @@ public static class InternalCredentialsApi
     {
         app.MapGet("/internal/credentials", ListAsync);
         app.MapPost("/internal/credentials/{id}/disabled", DisabledAsync);
+        app.MapPost("/internal/credentials/outcomes", OutcomesAsync);
         return app;
     }
 
@@ -60,6 +61,38 @@ public static class InternalCredentialsApi
         await db.SaveChangesAsync(context.RequestAborted);
         return TypedResults.NoContent();
     }
+
+    /// <summary>Batched success and failure counts, last use and last error per credential.</summary>
+    public static async Task<IResult> OutcomesAsync(HttpContext context, AdminDbContext db, List<OutcomeReport> outcomes)
+    {
+        foreach (var outcome in outcomes.Where(o => o.Id.StartsWith("cred_", StringComparison.Ordinal) && o.Id.Length == 21))
+        {
+            var prefix = outcome.Id["cred_".Length..];
+            var credential = await db.Credentials.Where(c => c.Deleted == null && c.Hash.StartsWith(prefix)).FirstOrDefaultAsync(context.RequestAborted);
+            if (credential is null)
+            {
+                continue;
+            }
+
+            credential.UseCount += Math.Max(0, outcome.Successes) + Math.Max(0, outcome.Failures);
+            credential.FailureCount += Math.Max(0, outcome.Failures);
+            credential.LastUsed = credential.LastUsed is { } previous && previous > outcome.LastUsed ? previous : outcome.LastUsed;
+            if (outcome.LastError is { } error)
+            {
+                credential.LastError = Truncate(error);
+            }
+        }
+
+        await db.SaveChangesAsync(context.RequestAborted);
+        return TypedResults.NoContent();
+    }
+
+    public sealed record OutcomeReport(
+        [property: System.Text.Json.Serialization.JsonPropertyName("id")] string Id,
+        [property: System.Text.Json.Serialization.JsonPropertyName("successes")] long Successes,
+        [property: System.Text.Json.Serialization.JsonPropertyName("failures")] long Failures,
+        [property: System.Text.Json.Serialization.JsonPropertyName("last_used")] DateTimeOffset LastUsed,
+        [property: System.Text.Json.Serialization.JsonPropertyName("last_error")] string? LastError);
 
     private static string? Truncate(string? text) => text is null ? null : text.Length <= 1000 ? text : text[..1000];
 

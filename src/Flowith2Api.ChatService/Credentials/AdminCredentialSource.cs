@@ -5,10 +5,13 @@ using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Credentials;
 
-/// <summary>Told when the upstream rejects a credential, so the rejection persists where credentials are kept.</summary>
+/// <summary>Told how credentials fare, so their state, counts and last error persist where credentials are kept.</summary>
 public interface ICredentialOutcomeReporter
 {
     Task ReportDisabledAsync(Credential credential, string reason);
+
+    /// <summary>Counted in memory and sent in batches (never a write per request).</summary>
+    void Count(Credential credential, bool success, string? failure);
 }
 
 /// <summary>
@@ -18,6 +21,41 @@ public interface ICredentialOutcomeReporter
 public sealed class AdminCredentialSource(AdminClient admin, IConfiguration configuration) : ICredentialSource, ICredentialOutcomeReporter, IAdminStateCache
 {
     private volatile IReadOnlyList<Credential> _current = new EnvironmentCredentialSource(configuration).Current;
+    private System.Collections.Concurrent.ConcurrentDictionary<string, OutcomeTally> _tallies = new();
+
+    public void Count(Credential credential, bool success, string? failure) =>
+        _tallies.AddOrUpdate(credential.Id,
+            _ => new OutcomeTally(success ? 1 : 0, success ? 0 : 1, DateTimeOffset.UtcNow, failure),
+            (_, t) => new OutcomeTally(t.Successes + (success ? 1 : 0), t.Failures + (success ? 0 : 1), DateTimeOffset.UtcNow, failure ?? t.LastError));
+
+    /// <summary>Sends what was counted since the last flush (kept for the next flush if the AdminService does not answer).</summary>
+    public async Task FlushOutcomesAsync(CancellationToken cancellationToken)
+    {
+        var tallies = Interlocked.Exchange(ref _tallies, new());
+        if (tallies.IsEmpty)
+        {
+            return;
+        }
+
+        var report = tallies.Select(t => new AdminOutcome(t.Key, t.Value.Successes, t.Value.Failures, t.Value.LastUsed,
+            t.Value.LastError is null ? null : Redaction.Redact(t.Value.LastError))).ToList();
+        try
+        {
+            using var response = await admin.SendAsync(HttpMethod.Post, "/internal/credentials/outcomes",
+                new StringContent(JsonSerializer.Serialize(report, AdminCredentialsJsonContext.Default.ListAdminOutcome), System.Text.Encoding.UTF8, "application/json"),
+                cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            foreach (var (id, tally) in tallies)
+            {
+                _tallies.AddOrUpdate(id, tally, (_, t) => new OutcomeTally(t.Successes + tally.Successes, t.Failures + tally.Failures, t.LastUsed, t.LastError ?? tally.LastError));
+            }
+        }
+    }
+
+    private sealed record OutcomeTally(long Successes, long Failures, DateTimeOffset LastUsed, string? LastError);
 
     public string Kind => "credentials";
 
@@ -60,7 +98,15 @@ public sealed class AdminCredential
 
 public sealed record AdminDisabledReport([property: JsonPropertyName("reason")] string Reason);
 
+public sealed record AdminOutcome(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("successes")] long Successes,
+    [property: JsonPropertyName("failures")] long Failures,
+    [property: JsonPropertyName("last_used")] DateTimeOffset LastUsed,
+    [property: JsonPropertyName("last_error")] string? LastError);
+
 [JsonSerializable(typeof(AdminCredentialList))]
 [JsonSerializable(typeof(AdminDisabledReport))]
+[JsonSerializable(typeof(List<AdminOutcome>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class AdminCredentialsJsonContext : JsonSerializerContext;

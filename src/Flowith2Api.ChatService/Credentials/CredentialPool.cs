@@ -63,12 +63,24 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
         return null;
     }
 
-    public Task ReportSuccessAsync(CredentialLease lease) =>
-        lease.Health is null ? Task.CompletedTask : store.ClearAsync(lease.Credential.Id);
+    public Task ReportSuccessAsync(CredentialLease lease)
+    {
+        foreach (var reporter in reporters)
+        {
+            reporter.Count(lease.Credential, success: true, failure: null);
+        }
+
+        return lease.Health is null ? Task.CompletedTask : store.ClearAsync(lease.Credential.Id);
+    }
 
     public Task ReportFailureAsync(CredentialLease lease, UpstreamException failure)
     {
         var settings = options.CurrentValue;
+        foreach (var reporter in reporters)
+        {
+            reporter.Count(lease.Credential, success: false, failure.Message);
+        }
+
         var failures = (lease.Health?.Failures ?? 0) + 1;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var reason = failure.Message;

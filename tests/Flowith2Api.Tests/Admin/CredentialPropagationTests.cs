@@ -110,6 +110,35 @@ public sealed class CredentialPropagationTests(Sessions.RedisFixture redisFixtur
         }
     }
 
+    [Fact]
+    public async Task Use_and_failure_counts_last_use_and_last_error_are_persisted_in_batches()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { FlowithTokens = First, Redis = _redis.Redis.ConnectionString });
+        using var user = cluster.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            (await user.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"hi"}]}"""))).Dispose();
+        }
+
+        (await user.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"[[fake:status=400]] x"}]}"""))).Dispose();
+
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        var clock = Stopwatch.StartNew();
+        JsonElement token;
+        do
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the counts never arrived");
+            await Task.Delay(200);
+            token = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tokens")).RootElement.GetProperty("tokens")[0];
+        }
+        while (token.GetProperty("use_count").GetInt64() < 4);
+
+        Assert.Equal(4, token.GetProperty("use_count").GetInt64());
+        Assert.Equal(1, token.GetProperty("failure_count").GetInt64());
+        Assert.Equal(JsonValueKind.String, token.GetProperty("last_used").ValueKind);
+        Assert.Contains("400", token.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+    }
+
     private sealed class ReplicaClients(GatewayCluster cluster) : IDisposable
     {
         public IReadOnlyList<HttpClient> All { get; } = [cluster.CreateReplicaClient(0), cluster.CreateReplicaClient(1)];

@@ -18,6 +18,7 @@ public static class AdminServiceApp
         builder.Services.AddSingleton<ChangeNotifier>();
         builder.Services.AddAdminStorage(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddHostedService<StatsRollup>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 } redis)
         {

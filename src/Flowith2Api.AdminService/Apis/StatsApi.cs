@@ -20,6 +20,7 @@ public static class StatsApi
         var group = app.MapGroup("/v1/admin/stats").RequireAdminKey();
         group.MapGet("", GetAsync);
         group.MapPost("/reset", ResetAsync);
+        group.MapGet("/history", HistoryAsync);
         return app;
     }
 
@@ -100,6 +101,29 @@ public static class StatsApi
         await database.KeyDeleteAsync([StatsKeys.Counters(prefix), StatsKeys.Latency(prefix), StatsKeys.TimeToFirstToken(prefix)]);
         await database.StringSetAsync(StatsKeys.Since(prefix), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         return TypedResults.Json(new { reset = true });
+    }
+
+    /// <summary>The periodic snapshots of the counters, newest first.</summary>
+    public static async Task HistoryAsync(HttpContext context, AdminDbContext db, int? limit)
+    {
+        var take = Math.Clamp(limit ?? 50, 1, 1000);
+        var rollups = await db.StatsRollups.OrderByDescending(r => r.Id).Take(take).ToListAsync(context.RequestAborted);
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("rollups");
+            foreach (var rollup in rollups)
+            {
+                json.WriteStartObject();
+                json.WriteString("taken", rollup.Taken);
+                json.WritePropertyName("counters");
+                json.WriteRawValue(rollup.CountersJson);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
     }
 
     private static long Get(Dictionary<string, long> counters, string name) => counters.GetValueOrDefault(name);

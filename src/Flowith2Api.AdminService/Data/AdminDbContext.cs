@@ -76,6 +76,17 @@ public sealed class ConfigOverrideEntity
     public DateTimeOffset Updated { get; set; }
 }
 
+/// <summary>A periodic snapshot of the cluster-wide counters, so statistics outlive Redis and show a history.</summary>
+public sealed class StatsRollupEntity
+{
+    public long Id { get; set; }
+
+    public DateTimeOffset Taken { get; set; }
+
+    /// <summary>The counters at that moment, as a JSON object (name → count).</summary>
+    public required string CountersJson { get; set; }
+}
+
 /// <summary>The AdminService's durable state: the same model on PostgreSQL and SQLite.</summary>
 public abstract class AdminDbContext(DbContextOptions options) : DbContext(options)
 {
@@ -84,6 +95,8 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
 
     public DbSet<ConfigOverrideEntity> ConfigOverrides => Set<ConfigOverrideEntity>();
+
+    public DbSet<StatsRollupEntity> StatsRollups => Set<StatsRollupEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -105,6 +118,11 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
             entity.Property(k => k.Hash).HasMaxLength(64);
             entity.Property(k => k.Name).HasMaxLength(200);
             entity.Property(k => k.Masked).HasMaxLength(32);
+        });
+        modelBuilder.Entity<StatsRollupEntity>(entity =>
+        {
+            entity.ToTable("stats_rollups");
+            entity.HasIndex(r => r.Taken);
         });
         modelBuilder.Entity<ConfigOverrideEntity>(entity =>
         {

@@ -76,4 +76,33 @@ public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFi
         using var forbidden = await user.GetAsync("/v1/admin/stats");
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
     }
+
+    [Fact]
+    public async Task The_counters_are_rolled_up_into_the_database_periodically()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            Redis = redisFixture.Redis.ConnectionString,
+            AdminSettings = new Dictionary<string, string> { ["STATS_ROLLUP_SECONDS"] = "1" },
+        });
+        using var user = cluster.CreateClient();
+        for (var i = 0; i < 2; i++)
+        {
+            (await user.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"hi"}]}"""))).Dispose();
+        }
+
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var rollups = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/stats/history")).RootElement.GetProperty("rollups");
+            if (rollups.GetArrayLength() > 0 && rollups[0].GetProperty("counters").TryGetProperty("requests", out var requests) && requests.GetInt64() >= 2)
+            {
+                break;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), "no roll-up with the requests appeared");
+            await Task.Delay(200);
+        }
+    }
 }

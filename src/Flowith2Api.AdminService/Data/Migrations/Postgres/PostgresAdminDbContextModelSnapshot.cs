@@ -147,6 +147,28 @@ namespace Flowith2Api.AdminService.Data.Migrations.Postgres
 
                     b.ToTable("credentials", (string)null);
                 });
+
+            modelBuilder.Entity("Flowith2Api.AdminService.Data.StatsRollupEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CountersJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("Taken")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Taken");
+
+                    b.ToTable("stats_rollups", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

@@ -137,6 +137,26 @@ namespace Flowith2Api.AdminService.Data.Migrations.Sqlite
 
                     b.ToTable("credentials", (string)null);
                 });
+
+            modelBuilder.Entity("Flowith2Api.AdminService.Data.StatsRollupEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CountersJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Taken")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Taken");
+
+                    b.ToTable("stats_rollups", (string)null);
+                });
 #pragma warning restore 612, 618
         }
     }

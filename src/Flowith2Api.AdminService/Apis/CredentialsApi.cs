@@ -29,9 +29,10 @@ public static class CredentialsApi
         return app;
     }
 
-    public static async Task<IResult> ListAsync(HttpContext context, AdminDbContext db)
+    public static async Task<IResult> ListAsync(HttpContext context, AdminDbContext db, IServiceProvider services)
     {
         var credentials = await Live(db).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
+        var live = await LiveHealthAsync(services);
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();
@@ -39,7 +40,7 @@ public static class CredentialsApi
             json.WriteStartArray("tokens");
             for (var i = 0; i < credentials.Count; i++)
             {
-                WriteCredential(json, credentials[i], i);
+                WriteCredential(json, credentials[i], i, live.GetValueOrDefault("cred_" + credentials[i].Hash[..16]));
             }
 
             json.WriteEndArray();
@@ -299,15 +300,48 @@ public static class CredentialsApi
         return tokens.Count == 0 ? ([], BadRequest("'tokens' is required: a list of tokens or a comma-separated string.")) : (tokens, null);
     }
 
-    private static void WriteCredential(Utf8JsonWriter json, CredentialEntity credential, int index)
+    /// <summary>The pool's live view (Redis): credentials cooling down or disabled right now, by pool id.</summary>
+    private static async Task<Dictionary<string, (string State, string? Reason, DateTimeOffset? Until)>> LiveHealthAsync(IServiceProvider services)
+    {
+        var result = new Dictionary<string, (string, string?, DateTimeOffset?)>();
+        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        {
+            return result;
+        }
+
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var entry in await redis.GetDatabase().HashGetAllAsync(RedisPrefix(services) + "pool:health"))
+        {
+            var parts = entry.Value.ToString().Split('|', 4);
+            if (parts.Length == 4 && long.TryParse(parts[1], out var until))
+            {
+                if (parts[0] == "1" && until > now)
+                {
+                    result[entry.Name!] = ("cooling", parts[3], DateTimeOffset.FromUnixTimeMilliseconds(until));
+                }
+                else if (parts[0] == "2")
+                {
+                    result[entry.Name!] = ("disabled", parts[3], null);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static void WriteCredential(Utf8JsonWriter json, CredentialEntity credential, int index, (string State, string? Reason, DateTimeOffset? Until) live)
     {
         json.WriteStartObject();
         json.WriteNumber("id", credential.Id);
         json.WriteNumber("index", index);
         json.WriteString("token", credential.Masked);
         json.WriteString("label", credential.Label);
-        json.WriteString("state", credential.State.ToString().ToLowerInvariant());
-        json.WriteString("reason", credential.Reason);
+        json.WriteString("state", live.State ?? credential.State.ToString().ToLowerInvariant());
+        json.WriteString("reason", live.Reason ?? credential.Reason);
+        if (live.Until is { } until)
+        {
+            json.WriteString("cooling_until", until);
+        }
         json.WriteNumber("use_count", credential.UseCount);
         json.WriteNumber("failure_count", credential.FailureCount);
         if (credential.LastUsed is { } lastUsed)

@@ -139,6 +139,23 @@ public sealed class CredentialPropagationTests(Sessions.RedisFixture redisFixtur
         Assert.Contains("400", token.GetProperty("last_error").GetString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_rate_limited_credential_shows_as_cooling_until_its_retry_after()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { FlowithTokens = $"{First},{Added}", Redis = _redis.Redis.ConnectionString });
+        cluster.Fake.Scenarios.SetForToken(First, FakeScenario.Parse("status=429;retry-after=30"));
+        using var user = cluster.CreateClient();
+        (await user.PostAsync("/v1/chat/completions", Json("""{"messages":[{"role":"user","content":"hi"}]}"""))).Dispose();
+
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        var tokens = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tokens")).RootElement.GetProperty("tokens");
+        var first = tokens.EnumerateArray().Single(t => t.GetProperty("token").GetString() == "flo…t_01");
+        Assert.Equal("cooling", first.GetProperty("state").GetString());
+        Assert.Contains("429", first.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.InRange(first.GetProperty("cooling_until").GetDateTimeOffset(), DateTimeOffset.UtcNow.AddSeconds(20), DateTimeOffset.UtcNow.AddSeconds(31));
+        Assert.Equal("enabled", tokens.EnumerateArray().Single(t => t.GetProperty("token").GetString() != "flo…t_01").GetProperty("state").GetString());
+    }
+
     private sealed class ReplicaClients(GatewayCluster cluster) : IDisposable
     {
         public IReadOnlyList<HttpClient> All { get; } = [cluster.CreateReplicaClient(0), cluster.CreateReplicaClient(1)];

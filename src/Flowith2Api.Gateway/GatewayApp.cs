@@ -14,6 +14,7 @@ public static class GatewayApp
 
         var app = builder.Build();
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseLastResortErrors();
         app.UseRouting();
         app.UseMiddleware<ApiKeyAuthMiddleware>();
         app.MapDefaultEndpoints();

@@ -94,6 +94,7 @@ public static class Extensions
     public static WebApplication UseInternalServiceDefaults(this WebApplication app)
     {
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseLastResortErrors();
         app.UseMiddleware<InternalSecretMiddleware>();
         return app;
     }

@@ -195,10 +195,10 @@ public static partial class AnthropicMessagesApi
         {
             body = await JsonSerializer.DeserializeAsync(context.Request.Body, AnthropicJsonContext.Default.AnthropicMessagesRequest, context.RequestAborted);
         }
-        catch (JsonException e)
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error",
-                $"The request body is not valid JSON for this endpoint (at {e.Path ?? "$"}).");
+                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).");
             return (null, null);
         }
 

@@ -6,6 +6,7 @@ using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
@@ -29,10 +30,10 @@ public static partial class OpenAIChatCompletionsApi
         {
             body = await JsonSerializer.DeserializeAsync(context.Request.Body, OpenAIJsonContext.Default.OpenAIChatRequest, aborted);
         }
-        catch (JsonException e)
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
         {
             await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                $"The request body is not valid JSON for this endpoint (at {e.Path ?? "$"}{(e.LineNumber is { } line ? $", line {line + 1}" : "")}).",
+                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).",
                 "invalid_request_error", "invalid_json");
             return;
         }

@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Flowith2Api.ServiceDefaults;
+
+/// <summary>
+/// The net under every handler: an exception that escapes becomes a clear error in the route's own envelope (OpenAI's,
+/// Anthropic's, or a problem document), never a bare 500 or a stack trace. Unreadable input (invalid UTF-8 or JSON found
+/// late) is the client's 400; anything else is our 500, logged with the request id.
+/// </summary>
+public static partial class LastResortErrors
+{
+    public static WebApplication UseLastResortErrors(this WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = async context =>
+            {
+                var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+                var clientFault = IsUnreadableInput(exception);
+                var status = clientFault ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError;
+                if (!clientFault)
+                {
+                    LogUnhandled(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flowith2Api.Errors"),
+                        context.TraceIdentifier, exception?.GetType().Name ?? "unknown");
+                }
+
+                var message = clientFault
+                    ? "The request body could not be read: it is not valid UTF-8 JSON."
+                    : $"An internal error occurred (request id {context.TraceIdentifier}).";
+                var path = context.Request.Path;
+                if (path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase))
+                {
+                    await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
+                        ErrorEnvelopes.WriteAnthropic(json, message, clientFault ? "invalid_request_error" : "api_error", context.TraceIdentifier));
+                }
+                else if (path.StartsWithSegments("/v1/chat", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase))
+                {
+                    await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
+                        ErrorEnvelopes.WriteOpenAI(json, message, clientFault ? "invalid_request_error" : "server_error", clientFault ? "invalid_json" : "internal_error"));
+                }
+                else
+                {
+                    await Results.Problem(statusCode: status, detail: message).ExecuteAsync(context);
+                }
+            },
+        });
+        return app;
+    }
+
+    public static bool IsUnreadableInput(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is JsonException or DecoderFallbackException or BadHttpRequestException
+                || (e is InvalidOperationException && e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} failed with an unhandled {ExceptionType}")]
+    private static partial void LogUnhandled(ILogger logger, string requestId, string exceptionType);
+}

@@ -23,14 +23,16 @@ public static partial class LastResortErrors
             {
                 var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var clientFault = IsUnreadableInput(exception);
-                var status = clientFault ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError;
+                var tooLarge = exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
+                var status = tooLarge ? StatusCodes.Status413PayloadTooLarge : clientFault ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError;
                 if (!clientFault)
                 {
                     LogUnhandled(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flowith2Api.Errors"),
                         context.TraceIdentifier, exception?.GetType().Name ?? "unknown");
                 }
 
-                var message = clientFault
+                var message = tooLarge ? "The request body is too large."
+                    : clientFault
                     ? "The request body could not be read: it is not valid UTF-8 JSON."
                     : $"An internal error occurred (request id {context.TraceIdentifier}).";
                 var path = context.Request.Path;

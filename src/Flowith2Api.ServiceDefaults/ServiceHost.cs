@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace Flowith2Api.ServiceDefaults;
@@ -18,6 +19,9 @@ public static class ServiceHost
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.AddServiceDefaults();
+
+        // The Gateway enforces the public body limit; behind it, a service never refuses what the Gateway let through.
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 256L * 1024 * 1024);
         return builder;
     }
 

@@ -81,9 +81,15 @@ public sealed partial class StorageInitializer(IServiceProvider services, IConfi
             {
                 db.ApiKeys.Add(new ApiKeyEntity { Hash = hash, Name = name, Masked = SecretProtector.Mask(value), IsAdmin = admin, Created = now });
             }
-            else if (key.Deleted is not null && rsync)
+            else
             {
-                key.Deleted = null;
+                if (key.Deleted is not null && rsync)
+                {
+                    key.Deleted = null;
+                }
+
+                // The environment decides which of its keys is the admin key.
+                key.IsAdmin = admin;
             }
         }
 

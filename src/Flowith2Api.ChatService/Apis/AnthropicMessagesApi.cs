@@ -136,7 +136,15 @@ public static partial class AnthropicMessagesApi
 
         if (!writer.Started)
         {
-            await CommitAsync(context, writer, turn.Call, inputTokens, aborted);
+            try
+            {
+                await CommitAsync(context, writer, turn.Call, inputTokens, aborted);
+            }
+            catch
+            {
+                await started.DisposeAsync(); // the tool loop has not taken the stream over yet
+                throw;
+            }
         }
 
         var state = new LoopState();

@@ -129,7 +129,15 @@ public static partial class OpenAIChatCompletionsApi
         turn.Call.WriteTimingHeaders(context.Response);
         using var writer = new OpenAIStreamWriter(context.Response, OpenAIResponseWriter.NewCompletionId(), DateTimeOffset.UtcNow.ToUnixTimeSeconds(),
             turn.Request.PublicModel, turn.Session?.Id);
-        await writer.WriteRoleAsync(aborted);
+        try
+        {
+            await writer.WriteRoleAsync(aborted);
+        }
+        catch
+        {
+            await started.DisposeAsync(); // the tool loop has not taken the stream over yet
+            throw;
+        }
 
         var state = new LoopState();
         try

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Flowith2Api.ServiceDefaults;
 using StackExchange.Redis;
@@ -14,9 +13,10 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
 {
     private readonly string _prefix = StatsKeys.Prefix(configuration);
     private readonly string _replica = Environment.MachineName + "-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6];
-    private ConcurrentDictionary<string, long> _counters = new();
-    private ConcurrentDictionary<int, long> _latency = new();
-    private ConcurrentDictionary<int, long> _ttft = new();
+    private readonly Lock _gate = new();
+    private Dictionary<string, long> _counters = [];
+    private Dictionary<int, long> _latency = [];
+    private Dictionary<int, long> _ttft = [];
     private long _activeStreams;
 
     public long ActiveStreams => Interlocked.Read(ref _activeStreams);
@@ -43,6 +43,14 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
 
     public void Record(int status, double elapsedMs, double? ttftMs, ChatCall? call, string? keyId)
     {
+        lock (_gate)
+        {
+            RecordLocked(status, elapsedMs, ttftMs, call, keyId);
+        }
+    }
+
+    private void RecordLocked(int status, double elapsedMs, double? ttftMs, ChatCall? call, string? keyId)
+    {
         Add("requests");
         Add(status < 400 ? "succeeded" : "failed");
         Add(status < 400 ? "status:2xx" : status < 500 ? "status:4xx" : "status:5xx");
@@ -68,10 +76,12 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
             Add("key:" + keyId);
         }
 
-        _latency.AddOrUpdate(StatsKeys.Bucket(elapsedMs), 1, static (_, c) => c + 1);
+        var bucket = StatsKeys.Bucket(elapsedMs);
+        _latency[bucket] = _latency.GetValueOrDefault(bucket) + 1;
         if (ttftMs is { } ttft)
         {
-            _ttft.AddOrUpdate(StatsKeys.Bucket(ttft), 1, static (_, c) => c + 1);
+            var ttftBucket = StatsKeys.Bucket(ttft);
+            _ttft[ttftBucket] = _ttft.GetValueOrDefault(ttftBucket) + 1;
         }
     }
 
@@ -79,7 +89,7 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
     {
         if (amount != 0)
         {
-            _counters.AddOrUpdate(counter, amount, (_, c) => c + amount);
+            _counters[counter] = _counters.GetValueOrDefault(counter) + amount;
         }
     }
 
@@ -107,9 +117,16 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
     /// <summary>Moves what was counted since the last flush into Redis.</summary>
     public async Task FlushAsync(IConnectionMultiplexer redis)
     {
-        var counters = Interlocked.Exchange(ref _counters, new());
-        var latency = Interlocked.Exchange(ref _latency, new());
-        var ttft = Interlocked.Exchange(ref _ttft, new());
+        Dictionary<string, long> counters;
+        Dictionary<int, long> latency;
+        Dictionary<int, long> ttft;
+        lock (_gate)
+        {
+            (counters, _counters) = (_counters, []);
+            (latency, _latency) = (_latency, []);
+            (ttft, _ttft) = (_ttft, []);
+        }
+
         var db = redis.GetDatabase();
         var batch = db.CreateBatch();
         var pending = new List<Task>
@@ -121,7 +138,33 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
         pending.AddRange(latency.Select(c => batch.HashIncrementAsync(StatsKeys.Latency(_prefix), c.Key, c.Value)));
         pending.AddRange(ttft.Select(c => batch.HashIncrementAsync(StatsKeys.TimeToFirstToken(_prefix), c.Key, c.Value)));
         batch.Execute();
-        await Task.WhenAll(pending);
+        try
+        {
+            await Task.WhenAll(pending);
+        }
+        catch (RedisException)
+        {
+            // Not written: put the counts back for the next flush.
+            lock (_gate)
+            {
+                foreach (var (name, value) in counters)
+                {
+                    _counters[name] = _counters.GetValueOrDefault(name) + value;
+                }
+
+                foreach (var (bucket, value) in latency)
+                {
+                    _latency[bucket] = _latency.GetValueOrDefault(bucket) + value;
+                }
+
+                foreach (var (bucket, value) in ttft)
+                {
+                    _ttft[bucket] = _ttft.GetValueOrDefault(bucket) + value;
+                }
+            }
+
+            throw;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics could not be written to Redis ({ExceptionType}); they are kept for the next try")]

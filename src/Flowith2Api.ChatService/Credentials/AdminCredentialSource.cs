@@ -21,18 +21,29 @@ public interface ICredentialOutcomeReporter
 public sealed class AdminCredentialSource(AdminClient admin, IConfiguration configuration) : ICredentialSource, ICredentialOutcomeReporter, IAdminStateCache
 {
     private volatile IReadOnlyList<Credential> _current = new EnvironmentCredentialSource(configuration).Current;
-    private System.Collections.Concurrent.ConcurrentDictionary<string, OutcomeTally> _tallies = new();
+    private readonly Lock _gate = new();
+    private Dictionary<string, OutcomeTally> _tallies = [];
 
-    public void Count(Credential credential, bool success, string? failure) =>
-        _tallies.AddOrUpdate(credential.Id,
-            _ => new OutcomeTally(success ? 1 : 0, success ? 0 : 1, DateTimeOffset.UtcNow, failure),
-            (_, t) => new OutcomeTally(t.Successes + (success ? 1 : 0), t.Failures + (success ? 0 : 1), DateTimeOffset.UtcNow, failure ?? t.LastError));
+    public void Count(Credential credential, bool success, string? failure)
+    {
+        lock (_gate)
+        {
+            _tallies[credential.Id] = _tallies.TryGetValue(credential.Id, out var t)
+                ? new OutcomeTally(t.Successes + (success ? 1 : 0), t.Failures + (success ? 0 : 1), DateTimeOffset.UtcNow, failure ?? t.LastError)
+                : new OutcomeTally(success ? 1 : 0, success ? 0 : 1, DateTimeOffset.UtcNow, failure);
+        }
+    }
 
     /// <summary>Sends what was counted since the last flush (kept for the next flush if the AdminService does not answer).</summary>
     public async Task FlushOutcomesAsync(CancellationToken cancellationToken)
     {
-        var tallies = Interlocked.Exchange(ref _tallies, new());
-        if (tallies.IsEmpty)
+        Dictionary<string, OutcomeTally> tallies;
+        lock (_gate)
+        {
+            (tallies, _tallies) = (_tallies, []);
+        }
+
+        if (tallies.Count == 0)
         {
             return;
         }
@@ -48,9 +59,14 @@ public sealed class AdminCredentialSource(AdminClient admin, IConfiguration conf
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            foreach (var (id, tally) in tallies)
+            lock (_gate)
             {
-                _tallies.AddOrUpdate(id, tally, (_, t) => new OutcomeTally(t.Successes + tally.Successes, t.Failures + tally.Failures, t.LastUsed, t.LastError ?? tally.LastError));
+                foreach (var (id, tally) in tallies)
+                {
+                    _tallies[id] = _tallies.TryGetValue(id, out var t)
+                        ? new OutcomeTally(t.Successes + tally.Successes, t.Failures + tally.Failures, t.LastUsed, t.LastError ?? tally.LastError)
+                        : tally;
+                }
             }
         }
     }

@@ -32,6 +32,33 @@ public interface ICredentialPool
 public sealed class CredentialPool(ICredentialSource source, ICredentialStateStore store, IOptionsMonitor<PoolOptions> options, TimeProvider time,
     IEnumerable<ICredentialOutcomeReporter> reporters) : ICredentialPool
 {
+    /// <summary>While Redis does not answer, this replica rotates on its own (health is then local too).</summary>
+    private readonly InMemoryCredentialStateStore _fallback = new();
+
+    private async Task<T> WithFallback<T>(Func<ICredentialStateStore, Task<T>> action)
+    {
+        try
+        {
+            return await action(store);
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            return await action(_fallback);
+        }
+    }
+
+    private async Task BestEffort(Func<ICredentialStateStore, Task> action)
+    {
+        try
+        {
+            await action(store);
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            await action(_fallback);
+        }
+    }
+
     public int Count => source.Current.Count;
 
     public async Task<CredentialLease?> NextAsync(IReadOnlySet<string>? exclude = null)
@@ -42,7 +69,7 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
             return null;
         }
 
-        var (cursor, health) = await store.NextAsync();
+        var (cursor, health) = await WithFallback(s => s.NextAsync());
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var start = (int)((ulong)cursor % (ulong)credentials.Count);
         for (var i = 0; i < credentials.Count; i++)
@@ -70,7 +97,7 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
             reporter.Count(lease.Credential, success: true, failure: null);
         }
 
-        return lease.Health is null ? Task.CompletedTask : store.ClearAsync(lease.Credential.Id);
+        return lease.Health is null ? Task.CompletedTask : BestEffort(s => s.ClearAsync(lease.Credential.Id));
     }
 
     public Task ReportFailureAsync(CredentialLease lease, UpstreamException failure)
@@ -92,16 +119,16 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
                     _ = reporter.ReportDisabledAsync(lease.Credential, reason); // persisted in the background; the pool does not wait
                 }
 
-                return store.SetAsync(lease.Credential.Id, new CredentialHealth(CredentialState.Disabled, 0, failures, reason));
+                return BestEffort(s => s.SetAsync(lease.Credential.Id, new CredentialHealth(CredentialState.Disabled, 0, failures, reason)));
             case UpstreamFailureKind.RateLimited:
                 var wait = failure.RetryAfter ?? Backoff(settings.RateLimitCooldown, failures, settings.MaxCooldown);
-                return store.SetAsync(lease.Credential.Id, new CredentialHealth(CredentialState.Cooling, now + (long)wait.TotalMilliseconds, failures, reason));
+                return BestEffort(s => s.SetAsync(lease.Credential.Id, new CredentialHealth(CredentialState.Cooling, now + (long)wait.TotalMilliseconds, failures, reason)));
             case UpstreamFailureKind.ServerError or UpstreamFailureKind.Network or UpstreamFailureKind.BadResponse:
                 // One transient failure is the upstream's, not the credential's; a run of them cools the credential.
                 var cooling = failures >= settings.TransientFailuresBeforeCooldown;
                 var until = cooling ? now + (long)Backoff(settings.TransientCooldown, failures, settings.MaxCooldown).TotalMilliseconds : 0;
-                return store.SetAsync(lease.Credential.Id,
-                    new CredentialHealth(cooling ? CredentialState.Cooling : CredentialState.Active, until, failures, reason));
+                return BestEffort(s => s.SetAsync(lease.Credential.Id,
+                    new CredentialHealth(cooling ? CredentialState.Cooling : CredentialState.Active, until, failures, reason)));
             default:
                 return Task.CompletedTask;
         }
@@ -109,7 +136,7 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
 
     public async Task<IReadOnlyList<CredentialStatus>> StatusesAsync()
     {
-        var health = await store.ReadAllAsync();
+        var health = await WithFallback(s => s.ReadAllAsync());
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         return [.. source.Current.Select(c =>
         {
@@ -123,9 +150,9 @@ public sealed class CredentialPool(ICredentialSource source, ICredentialStateSto
         })];
     }
 
-    public Task EnableAsync(string id, string reason) => store.ClearAsync(id);
+    public Task EnableAsync(string id, string reason) => BestEffort(s => s.ClearAsync(id));
 
-    public Task ResetCursorAsync(long index) => store.ResetCursorAsync(index);
+    public Task ResetCursorAsync(long index) => BestEffort(s => s.ResetCursorAsync(index));
 
     /// <summary>Exponential backoff with full jitter in the upper half: base·2^(n−1), capped.</summary>
     public static TimeSpan Backoff(TimeSpan baseDelay, int attempt, TimeSpan max)

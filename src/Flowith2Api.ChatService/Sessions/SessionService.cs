@@ -124,8 +124,15 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
                     return;
                 }
 
-                // Another turn on this session was stored meanwhile: keep its messages and add ours after them.
+                // Another turn on this session was stored meanwhile: keep its messages and add ours after them — unless the
+                // session now belongs to another key (it was created by someone else meanwhile), which we never touch.
                 current = await store.GetAsync(turn.Id);
+                if (current is not null && !string.Equals(current.Data.Owner, turn.Owner, StringComparison.Ordinal))
+                {
+                    LogLostRace(logger, turn.Id);
+                    return;
+                }
+
                 turns = [.. current?.Data.Turns ?? [], .. turn.Added, assistant];
             }
 

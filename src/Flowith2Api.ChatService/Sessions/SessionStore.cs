@@ -51,6 +51,7 @@ public sealed class RedisSessionStore(IConnectionMultiplexer redis, RedisKeys ke
         redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', current + 1)
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[3]))
         return 1
         """;
 
@@ -121,6 +122,10 @@ public sealed class InMemorySessionStore(TimeProvider time) : ISessionStore
 
             var size = System.Text.Encoding.UTF8.GetByteCount(JsonSerializer.Serialize(data, SessionJsonContext.Default.SessionData));
             _sessions[id] = (data, current + 1, size, now + ttl);
+            foreach (var expired in _sessions.Where(s => s.Value.Expires <= now).Select(s => s.Key).ToList())
+            {
+                _sessions.TryRemove(expired, out _);
+            }
             return Task.FromResult(true);
         }
     }

@@ -132,7 +132,7 @@ public static class FlowithWire
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return new FlowithEvent(FlowithEventKind.Progress);
         }
@@ -192,7 +192,7 @@ public static class FlowithWire
 
             return content ?? fallback;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
@@ -228,7 +228,7 @@ public static class FlowithWire
 
             return reader.TokenType == JsonTokenType.StartArray ? ReadIds(ref reader) : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return null;
         }
@@ -306,7 +306,7 @@ public static class FlowithWire
                     }
                 }
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
             }
         }

@@ -23,25 +23,39 @@ public sealed class KeyRateLimiter(IServiceProvider services, IConfiguration con
         var now = time.GetUtcNow();
         var minute = now.ToUnixTimeSeconds() / 60;
         long count;
-        if (services.GetService<IConnectionMultiplexer>() is { } redis)
+        if (services.GetService<IConnectionMultiplexer>() is { IsConnected: true } redis)
         {
-            var db = redis.GetDatabase();
-            var counter = (RedisKey)$"{_prefix}rl:{key.Id}:{minute}";
-            var batch = db.CreateBatch();
-            var increment = batch.StringIncrementAsync(counter);
-            _ = batch.KeyExpireAsync(counter, TimeSpan.FromMinutes(2));
-            batch.Execute();
-            count = await increment;
+            try
+            {
+                var db = redis.GetDatabase();
+                var counter = (RedisKey)$"{_prefix}rl:{key.Id}:{minute}";
+                var batch = db.CreateBatch();
+                var increment = batch.StringIncrementAsync(counter);
+                _ = batch.KeyExpireAsync(counter, TimeSpan.FromMinutes(2));
+                batch.Execute();
+                count = await increment;
+            }
+            catch (RedisException)
+            {
+                count = CountLocally(key.Id, minute); // Redis is away: each replica counts on its own meanwhile
+            }
         }
         else
         {
-            count = _local.AddOrUpdate((key.Id, minute), 1, static (_, c) => c + 1);
-            foreach (var stale in _local.Keys.Where(k => k.Minute < minute))
-            {
-                _local.TryRemove(stale, out _);
-            }
+            count = CountLocally(key.Id, minute);
         }
 
         return count <= limit ? null : TimeSpan.FromSeconds(60 - (now.ToUnixTimeSeconds() % 60));
+    }
+
+    private int CountLocally(string keyId, long minute)
+    {
+        var count = _local.AddOrUpdate((keyId, minute), 1, static (_, c) => c + 1);
+        foreach (var stale in _local.Keys.Where(k => k.Minute < minute))
+        {
+            _local.TryRemove(stale, out _);
+        }
+
+        return count;
     }
 }

@@ -245,7 +245,7 @@ public sealed partial class BubblewrapSandbox : ISandbox
             "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
             "--proc", "/proc",
             "--dev", "/dev",
-            "--tmpfs", "/tmp",
+            "--size", "67108864", "--tmpfs", "/tmp",
             "--bind", workspace, SandboxWorkspace,
             "--chdir", SandboxWorkspace,
             "--clearenv",

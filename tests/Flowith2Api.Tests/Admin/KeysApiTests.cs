@@ -141,6 +141,33 @@ public abstract class KeysApiTests(Sessions.RedisFixture redisFixture)
     }
 
     [Fact]
+    public async Task The_environment_decides_which_of_its_keys_is_the_admin_key_at_every_start()
+    {
+        var storage = await StorageAsync();
+        await using (var first = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            Redis = redisFixture.Redis.ConnectionString,
+            AdminSettings = storage,
+            AdminKey = "",
+        }))
+        {
+            using var firstUser = first.CreateClient(GatewayCluster.UserKey); // the first API key is the admin
+            Assert.Equal(HttpStatusCode.OK, await PollUntilAsync(async () => (await firstUser.GetAsync("/v1/admin/keys")).StatusCode, HttpStatusCode.OK));
+        }
+
+        await using var second = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            Redis = redisFixture.Redis.ConnectionString,
+            AdminSettings = storage,
+            AdminKey = GatewayCluster.SecondUserKey,
+        });
+        using var now = second.CreateClient(GatewayCluster.SecondUserKey);
+        using var before = second.CreateClient(GatewayCluster.UserKey);
+        Assert.Equal(HttpStatusCode.OK, await PollUntilAsync(async () => (await now.GetAsync("/v1/admin/keys")).StatusCode, HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.Forbidden, await PollUntilAsync(async () => (await before.GetAsync("/v1/admin/keys")).StatusCode, HttpStatusCode.Forbidden));
+    }
+
+    [Fact]
     public async Task Keys_from_the_environment_are_seeded_and_a_non_admin_key_cannot_manage_keys()
     {
         await using var cluster = await StartAsync();

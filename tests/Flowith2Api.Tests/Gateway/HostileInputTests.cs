@@ -35,6 +35,8 @@ public sealed class HostileInputTests(GatewayClusterFixture fixture)
             """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result"}]}]}""",
             """{"max_tokens":10,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"x","input_schema":[]}],"tool_choice":{"type":"tool"}}""",
             """{"max_tokens":10,"messages":[{"role":"user","content":"hi"}],"thinking":"on"}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"x","content":[{"type":1}]}]}]}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"x","content":[{"type":"text","text":5}]}]}]}""",
             "{\"messages\":[{\"role\":\"user\",\"content\":\"nul \u0000 byte\"}]}",
             deep.ToString(),
             "{\"messages\":" + new string('[', 100) + new string(']', 100) + "}",

@@ -249,9 +249,23 @@ public static class AnthropicRequestMapper
             {
                 foreach (var part in content.EnumerateArray())
                 {
-                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var partType))
+                    if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var partType) || partType.ValueKind != JsonValueKind.String)
                     {
-                        Append(result, partType.GetString() == "text" && part.TryGetProperty("text", out var partText) ? partText.GetString() ?? "" : "[" + partType.GetString() + "]");
+                        return new RequestError($"{path}.content: every part needs a string 'type'", $"{path}.content");
+                    }
+
+                    if (partType.GetString() == "text")
+                    {
+                        if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
+                        {
+                            return new RequestError($"{path}.content: a text part needs a string 'text'", $"{path}.content");
+                        }
+
+                        Append(result, partText.GetString()!);
+                    }
+                    else
+                    {
+                        Append(result, "[" + partType.GetString() + "]");
                     }
                 }
             }

@@ -9,13 +9,6 @@ settings.ReadConfiguration(builder.Configuration);
 var infrastructure = InfrastructureSelector.Add(builder, settings);
 var secrets = SecretParameters.Add(builder, settings);
 
-var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis)
-    .WithEnvironment("CLI_WORKSPACE", Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"));
-foreach (var (name, parameter) in secrets.ToolSecrets)
-{
-    tools.WithEnvironment(name, parameter);
-}
-
 var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service", secrets, infrastructure.Redis, infrastructure.AdminDb)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
@@ -25,6 +18,14 @@ if (string.IsNullOrEmpty(builder.Configuration[SeedSettings.DataPath]) && string
 {
     // Without PostgreSQL the AdminService keeps its SQLite file with the rest of the data.
     admin.WithEnvironment(SeedSettings.DataPath, Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "flowith.db"));
+}
+
+var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis)
+    .WithEnvironment("CLI_WORKSPACE", Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"))
+    .WithReference(admin).WaitFor(admin);
+foreach (var (name, parameter) in secrets.ToolSecrets)
+{
+    tools.WithEnvironment(name, parameter);
 }
 
 var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)

@@ -1,5 +1,4 @@
 using System.Net;
-using Flowith2Api.ChatService.Admin;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Models;
@@ -7,6 +6,7 @@ using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -34,26 +34,19 @@ public static class ChatServices
         builder.Services.AddSingleton(TimeProvider.System);
 
         // Admin overrides (PATCH /v1/admin/config) are the last configuration source; these options follow them live.
-        var overrides = new RuntimeOverrides();
-        builder.Configuration.Sources.Add(overrides);
-        builder.Services.AddSingleton(overrides);
+        var withAdmin = builder.AddAdminState();
         builder.Services.AddSingleton<IOptionsChangeTokenSource<ChatOptions>>(new ConfigurationChangeTokenSource<ChatOptions>(builder.Configuration));
         builder.Services.AddSingleton<IOptionsChangeTokenSource<FlowithOptions>>(new ConfigurationChangeTokenSource<FlowithOptions>(builder.Configuration));
         builder.Services.AddSingleton<IOptionsChangeTokenSource<LongContextOptions>>(new ConfigurationChangeTokenSource<LongContextOptions>(builder.Configuration));
         builder.Services.AddSingleton<IOptionsChangeTokenSource<ServerToolOptions>>(new ConfigurationChangeTokenSource<ServerToolOptions>(builder.Configuration));
         builder.Services.AddSingleton<IOptionsChangeTokenSource<PoolOptions>>(new ConfigurationChangeTokenSource<PoolOptions>(builder.Configuration));
-        if (AdminClient.AdminServiceUri(builder.Configuration) is not null)
+        if (withAdmin)
         {
-            // The AdminService keeps credentials and config overrides; the environment only seeds them there.
-            builder.Services.AddHttpClient(AdminClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
-            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<AdminClient>(services,
-                services.GetRequiredService<IHttpClientFactory>().CreateClient(AdminClient.HttpClientName)));
+            // The AdminService keeps credentials; the environment only seeds them there.
             builder.Services.AddSingleton<AdminCredentialSource>();
             builder.Services.AddSingleton<ICredentialSource>(services => services.GetRequiredService<AdminCredentialSource>());
             builder.Services.AddSingleton<ICredentialOutcomeReporter>(services => services.GetRequiredService<AdminCredentialSource>());
             builder.Services.AddSingleton<IAdminStateCache>(services => services.GetRequiredService<AdminCredentialSource>());
-            builder.Services.AddSingleton<IAdminStateCache, ConfigOverridesClient>();
-            builder.Services.AddHostedService<AdminChanges>();
             builder.Services.AddHostedService<OutcomeFlusher>();
         }
         else
@@ -133,7 +126,7 @@ public static class ChatServices
             ? ConfigurationOptions.Parse(new Uri(connectionString).Authority)
             : ConfigurationOptions.Parse(connectionString);
         configuration.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisConnectionName, tags: ["ready"]);
         return true;
     }

@@ -31,6 +31,9 @@ public static class ToolServiceApp
     public static WebApplicationBuilder AddToolServices(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ToolOptions>().Configure<IConfiguration>(ToolOptions.Bind);
+        builder.AddAdminState(); // enableMCP, mcpTools, enableCLIMode changed by an admin apply here too, within a second
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IOptionsChangeTokenSource<ToolOptions>>(
+            new Microsoft.Extensions.Options.ConfigurationChangeTokenSource<ToolOptions>(builder.Configuration));
         builder.Services.AddSingleton<OutboundGuard>();
         builder.Services.AddHttpClient(OutboundGuard.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(60))
             .WithoutDefaultResilience()

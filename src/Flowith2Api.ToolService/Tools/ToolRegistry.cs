@@ -6,7 +6,7 @@ namespace Flowith2Api.ToolService.Tools;
 /// The one registry behind every door (the chat tool loop, the admin execute endpoint, MCP): which tools exist,
 /// which the switches enable (<c>ENABLE_MCP</c>, <c>MCP_TOOLS</c>, <c>ENABLE_CLI_MODE</c>), and looking them up.
 /// </summary>
-public sealed class ToolRegistry(IEnumerable<ITool> tools, IEnumerable<IToolSource> sources, IOptions<ToolOptions> options)
+public sealed class ToolRegistry(IEnumerable<ITool> tools, IEnumerable<IToolSource> sources, IOptionsMonitor<ToolOptions> options)
 {
     private readonly IReadOnlyList<ITool> _fixed = [.. tools];
     private readonly IReadOnlyList<IToolSource> _sources = [.. sources];
@@ -23,7 +23,7 @@ public sealed class ToolRegistry(IEnumerable<ITool> tools, IEnumerable<IToolSour
     /// <summary>Why a known tool is off, in words that say how to turn it on.</summary>
     public string DisabledReason(ITool tool)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         if (tool.Kind == ToolKind.Cli && !settings.EnableCliMode)
         {
             return $"'{tool.Name}' is a CLI tool and CLI mode is off. Set ENABLE_CLI_MODE=true to enable the file and command tools.";
@@ -39,7 +39,7 @@ public sealed class ToolRegistry(IEnumerable<ITool> tools, IEnumerable<IToolSour
 
     public bool IsEnabled(ITool tool)
     {
-        var settings = options.Value;
+        var settings = options.CurrentValue;
         var switchedOn = tool.Kind == ToolKind.Cli ? settings.EnableCliMode : settings.EnableMcp;
         return switchedOn && (settings.AllowedTools.Count == 0 || settings.AllowedTools.Contains(tool.Name, StringComparer.Ordinal));
     }

@@ -96,6 +96,34 @@ public abstract class ConfigApiTests(Sessions.RedisFixture redisFixture)
         Assert.True(retryMax.GetProperty("overridden").GetBoolean());
     }
 
+    [Fact]
+    public async Task Turning_the_tools_off_reaches_the_tool_service_within_a_second()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            AdminSettings = await StorageAsync(),
+            Redis = redisFixture.Redis.ConnectionString,
+        });
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        async Task<HttpStatusCode> RunAsync()
+        {
+            using var response = await admin.PostAsync("/v1/admin/tools/execute", Json("""{"tool":"web_search","arguments":{"query":"x"}}"""));
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await RunAsync());
+        using (var patch = await admin.PatchAsync("/v1/admin/config", Json("""{"enableMCP":false}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, patch.StatusCode);
+        }
+
+        var clock = Stopwatch.StartNew();
+        while (await RunAsync() != HttpStatusCode.Forbidden)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), "the tool service never turned the tools off");
+        }
+    }
+
     private static async Task<HttpStatusCode> AskAfterOneFailureAsync(GatewayCluster cluster, HttpClient replica)
     {
         cluster.Fake.Scenarios.ClearToken(Token);

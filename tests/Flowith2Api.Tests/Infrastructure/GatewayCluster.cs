@@ -104,7 +104,6 @@ public sealed class GatewayCluster : IAsyncDisposable
 
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
         var redisPrefix = $"test-{Guid.NewGuid():N}:"; // every service of this cluster shares it; other clusters do not
-        ToolServiceUri = await StartAsync(ToolServiceApp.Create([.. common, .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}")], _configureLogging));
         string[] adminArgs =
         [
             .. common,
@@ -117,6 +116,13 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.AdminSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
         AdminServiceUri = await StartAsync(AdminServiceApp.Create(adminArgs, _configureLogging));
+        ToolServiceUri = await StartAsync(ToolServiceApp.Create(
+            [
+                .. common,
+                $"--services:admin-service:http:0={AdminServiceUri}",
+                .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
+                .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
+            ], _configureLogging));
         string[] chatArgs =
         [
             .. common,

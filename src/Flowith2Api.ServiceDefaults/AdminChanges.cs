@@ -1,7 +1,10 @@
-using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Flowith2Api.ChatService.Admin;
+namespace Flowith2Api.ServiceDefaults;
 
 /// <summary>A cache of admin state (credentials, config) that reloads when its kind of change is announced.</summary>
 public interface IAdminStateCache

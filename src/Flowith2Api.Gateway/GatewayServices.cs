@@ -3,6 +3,7 @@ using Flowith2Api.Gateway.Errors;
 using Flowith2Api.Gateway.Proxy;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 
@@ -21,12 +22,12 @@ public static class GatewayServices
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyRateLimiter>();
         builder.Services.AddSingleton(TimeProvider.System);
-        AddRedisIfConfigured(builder);
-        if (!string.IsNullOrEmpty(builder.Configuration["services:admin-service:http:0"]) || !string.IsNullOrEmpty(builder.Configuration["services:admin-service:https:0"]))
+        if (builder.AddAdminState())
         {
-            builder.Services.AddHttpClient(AdminKeySource.HttpClientName).WithoutDefaultResilience();
-            builder.Services.AddHostedService<AdminKeySource>();
+            builder.Services.AddSingleton<IAdminStateCache, AdminKeySource>();
         }
+
+        AddRedisIfConfigured(builder);
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelLimits>();
 
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -55,7 +56,7 @@ public static class GatewayServices
 
         var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
         options.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
+        builder.Services.TryAddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
     }
 
     /// <summary>

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Flowith2Api.Bench;
+
+/// <summary>
+/// The gateway's own cost: <c>dotnet run -c Release --project bench/Flowith2Api.Bench -- [--quick]</c>.
+/// Starts the fake Flowith (zero delay) and the product's processes from their Release builds, then drives
+/// fixed-rate load against the fake directly (the floor) and through the Gateway.
+/// </summary>
+internal static class Program
+{
+    private const string ApiKey = "sk-bench";
+    private const string FlowithToken = "flo-bench-token";
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static async Task<int> Main(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var root = FindRepoRoot();
+        var configuration = typeof(Program).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}",
+            StringComparison.Ordinal) ? "Release" : "Debug";
+        if (configuration != "Release")
+            Console.Error.WriteLine("warning: not a Release build; run with -c Release for numbers worth keeping.");
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        var ct = cts.Token;
+
+        var secret = Convert.ToHexString(Guid.NewGuid().ToByteArray());
+        string[] common = [$"--INTERNAL_SECRET={secret}", "--LOG_LEVEL=warn", "--OTEL_SDK_DISABLED=true"];
+        await using var fake = await ServiceProcess.StartAsync(root, "tests", "Flowith2Api.FakeFlowith", configuration,
+            ["--FakeFlowith:RecordCapacity=0"], ct);
+        await using var admin = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.AdminService", configuration,
+            [.. common, "--STORAGE_TYPE=memory", "--CREDENTIAL_ENCRYPTION_KEY=bench-credential-key", $"--FLOWITH_AUTH_TOKENS={FlowithToken}",
+                $"--API_KEYS={ApiKey}"], ct);
+        await using var tools = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.ToolService", configuration,
+            [.. common, $"--services:admin-service:http:0={admin.Uri}"], ct);
+        await using var chat = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.ChatService", configuration,
+            [.. common, $"--FLOWITH_BASE={fake.Uri}", $"--FLOWITH_AUTH_TOKENS={FlowithToken}", "--ENABLE_MCP=false",
+                $"--services:tool-service:http:0={tools.Uri}", $"--services:admin-service:http:0={admin.Uri}"], ct);
+        await using var gateway = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.Gateway", configuration,
+            [.. common, $"--API_KEYS={ApiKey}", $"--services:chat-service:http:0={chat.Uri}", $"--services:tool-service:http:0={tools.Uri}",
+                $"--services:admin-service:http:0={admin.Uri}"], ct);
+
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) };
+        var scenarios = new (string Name, Func<CancellationToken, Task<Outcome>> Send)[]
+        {
+            ("floor: fake Flowith, non-streaming", c => Upstream(http, fake.Uri, stream: false, c)),
+            ("floor: fake Flowith, streaming", c => Upstream(http, fake.Uri, stream: true, c)),
+            ("OpenAI chat, non-streaming", c => OpenAi(http, gateway.Uri, stream: false, c)),
+            ("OpenAI chat, streaming", c => OpenAi(http, gateway.Uri, stream: true, c)),
+            ("Anthropic messages, streaming", c => Anthropic(http, gateway.Uri, c)),
+        };
+        int[] rates = quick ? [250, 500] : [250, 500, 1000, 2000];
+        var duration = TimeSpan.FromSeconds(quick ? 4 : 15);
+        ServiceProcess[] measured = [gateway, chat];
+
+        // Warm up every path (JIT, connection pools) before anything is measured.
+        foreach (var (_, send) in scenarios)
+            await LoadRunner.RunAsync(200, TimeSpan.FromSeconds(quick ? 1 : 3), send, ct);
+
+        var results = new List<RunResult>();
+        foreach (var rate in rates)
+        {
+            foreach (var (name, send) in scenarios)
+            {
+                var cpuBefore = measured.Select(p => p.CpuTime()).ToArray();
+                var clock = Stopwatch.StartNew();
+                var (total, first, overhead, sent, ok) = await LoadRunner.RunAsync(rate, duration, send, ct);
+                var elapsed = clock.Elapsed;
+                var cpu = measured.Select((p, i) => Math.Round((p.CpuTime() - cpuBefore[i]).TotalSeconds / elapsed.TotalSeconds * 100, 1)).ToArray();
+                var result = new RunResult(name, rate, sent, ok, Math.Round(100.0 * ok / Math.Max(1, sent), 2), total.Summarise(),
+                    first.Summarise(), overhead.Summarise(), gateway.ResidentBytes() / 1024 / 1024, chat.ResidentBytes() / 1024 / 1024, cpu[0], cpu[1]);
+                results.Add(result);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{rate,5}/s  {name,-36} ok {result.SuccessPercent,6}%  p50 {result.Total.P50,8} p99 {result.Total.P99,8} max {result.Total.Max,8} ms  ttft p99 {result.FirstToken.P99,8}"));
+            }
+        }
+
+        var outDir = Path.Combine(root, "bench", "results");
+        Directory.CreateDirectory(outDir);
+        var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + (quick ? "-quick" : "");
+        var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, results);
+        await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".json"),
+            JsonSerializer.Serialize(report, Indented), ct);
+        await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".md"), Markdown(report), ct);
+        Console.WriteLine($"wrote bench/results/{stamp}.json and .md");
+        return results.All(r => r.SuccessPercent == 100) ? 0 : 1;
+    }
+
+    private static async Task<Outcome> Upstream(HttpClient http, Uri fake, bool stream, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(fake, "external/use/knowledge-base/seek"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FlowithToken);
+        request.Content = Json($$"""{"model":"gpt-4.1-mini","stream":{{(stream ? "true" : "false")}},"kb_list":[],"messages":[{"role":"user","content":"Say hello."}]}""");
+        return await ReadAsync(http, request, stream ? "data:" : null, ct);
+    }
+
+    private static async Task<Outcome> OpenAi(HttpClient http, Uri gateway, bool stream, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "v1/chat/completions"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiKey);
+        request.Content = Json($$"""{"model":"gpt-4.1-mini","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"Say hello."}]}""");
+        return await ReadAsync(http, request, stream ? "\"content\":\"" : null, ct);
+    }
+
+    private static async Task<Outcome> Anthropic(HttpClient http, Uri gateway, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, "v1/messages"));
+        request.Headers.Add("x-api-key", ApiKey);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        request.Content = Json("""{"model":"claude-4-sonnet","max_tokens":256,"stream":true,"messages":[{"role":"user","content":"Say hello."}]}""");
+        return await ReadAsync(http, request, "content_block_delta", ct);
+    }
+
+    /// <summary>Reads the whole answer; with <paramref name="firstTokenMarker"/>, notes when the first line holding it arrived.</summary>
+    private static async Task<Outcome> ReadAsync(HttpClient http, HttpRequestMessage request, string? firstTokenMarker, CancellationToken ct)
+    {
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        double? overhead = response.Headers.TryGetValues("x-gateway-overhead-ms", out var values)
+            && double.TryParse(values.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) ? ms : null;
+        long firstToken = 0;
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        if (firstTokenMarker is null)
+        {
+            await body.CopyToAsync(Stream.Null, ct);
+            return new Outcome(response.IsSuccessStatusCode, 0, overhead);
+        }
+
+        using var reader = new StreamReader(body, Encoding.UTF8);
+        while (await reader.ReadLineAsync(ct) is { } line)
+        {
+            if (firstToken == 0 && line.Contains(firstTokenMarker, StringComparison.Ordinal) && !line.Contains("\"content\":\"\"", StringComparison.Ordinal))
+                firstToken = Stopwatch.GetTimestamp();
+        }
+
+        return new Outcome(response.IsSuccessStatusCode && firstToken != 0, firstToken, overhead);
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private static string Markdown(Report report)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"# Flowith2Api benchmark, {report.Date:yyyy-MM-dd HH:mm} UTC ({(report.Quick ? "quick" : "full")})");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"{report.Cpus} CPUs, {report.Configuration} build. Latencies in ms from when each request was due (open model).");
+        md.AppendLine();
+        md.AppendLine("| rate/s | scenario | success % | p50 | p90 | p99 | max | TTFT p50 | TTFT p99 | overhead p50 | overhead p99 | added p99 | Gateway MiB / CPU % | ChatService MiB / CPU % |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in report.Runs)
+        {
+            var floor = report.Runs.FirstOrDefault(f => f.Rate == r.Rate && f.Scenario.StartsWith("floor", StringComparison.Ordinal)
+                && f.Scenario.EndsWith(r.Scenario.EndsWith("non-streaming", StringComparison.Ordinal) ? "non-streaming" : ", streaming", StringComparison.Ordinal));
+            var added = r.Scenario.StartsWith("floor", StringComparison.Ordinal) || floor is null ? "" : Fmt(r.Total.P99 - floor.Total.P99);
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Rate} | {r.Scenario} | {r.SuccessPercent} | {r.Total.P50} | {r.Total.P90} | {r.Total.P99} | {r.Total.Max} | {r.FirstToken.P50} | {r.FirstToken.P99} | {r.Overhead.P50} | {r.Overhead.P99} | {added} | {r.GatewayMiB} / {r.GatewayCpuPercent} | {r.ChatServiceMiB} / {r.ChatServiceCpuPercent} |");
+        }
+
+        return md.ToString();
+    }
+
+    private static string Fmt(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Flowith2Api.sln")))
+                return dir.FullName;
+        }
+
+        throw new InvalidOperationException("Run the bench from inside the Flowith2Api repository.");
+    }
+}
+
+internal sealed record RunResult(string Scenario, int Rate, long Sent, long Ok, double SuccessPercent, Summary Total, Summary FirstToken,
+    Summary Overhead, long GatewayMiB, long ChatServiceMiB, double GatewayCpuPercent, double ChatServiceCpuPercent);
+
+internal sealed record Report(DateTime Date, string Machine, int Cpus, string Configuration, bool Quick, IReadOnlyList<RunResult> Runs);

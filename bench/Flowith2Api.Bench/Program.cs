@@ -56,7 +56,7 @@ internal static class Program
             ("Anthropic messages, streaming", c => Anthropic(http, gateway.Uri, c)),
         };
         int[] rates = quick ? [250, 500] : [250, 500, 1000, 2000];
-        var duration = TimeSpan.FromSeconds(quick ? 4 : 15);
+        var duration = TimeSpan.FromSeconds(quick ? 3 : 15);
         ServiceProcess[] measured = [gateway, chat];
 
         // Warm up every path (JIT, connection pools) before anything is measured.
@@ -81,15 +81,32 @@ internal static class Program
             }
         }
 
+        // Open streams held at once against a slow upstream: 20 chunks, one every chunkDelay.
+        var chunkDelay = quick ? 200 : 1000;
+        using (var slow = await http.PostAsync(new Uri(fake.Uri, "_fake/default-scenario"),
+            new StringContent($"text=The quick brown fox jumps over the dog;chunk=2;delay={chunkDelay}", Encoding.UTF8, "text/plain"), ct))
+        {
+            slow.EnsureSuccessStatusCode();
+        }
+
+        var held = new List<OpenStreamsResult>();
+        foreach (var streams in quick ? [100, 1000] : new[] { 100, 1000, 10_000 })
+        {
+            var result = await OpenStreams.HoldAsync(http, gateway.Uri, ApiKey, streams, quick ? 500 : 1000, gateway, chat, ct);
+            held.Add(result);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{streams,6} open streams  ok {result.SuccessPercent,6}%  ttft p99 {result.FirstToken.P99,8} ms  Gateway {result.GatewayBaselineMiB}->{result.GatewayHeldMiB} MiB  ChatService {result.ChatServiceBaselineMiB}->{result.ChatServiceHeldMiB} MiB  {result.KiBPerStream} KiB/stream"));
+        }
+
         var outDir = Path.Combine(root, "bench", "results");
         Directory.CreateDirectory(outDir);
         var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + (quick ? "-quick" : "");
-        var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, results);
+        var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, results, held);
         await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".json"),
             JsonSerializer.Serialize(report, Indented), ct);
         await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".md"), Markdown(report), ct);
         Console.WriteLine($"wrote bench/results/{stamp}.json and .md");
-        return results.All(r => r.SuccessPercent == 100) ? 0 : 1;
+        return results.All(r => r.SuccessPercent == 100) && held.All(h => h.SuccessPercent == 100) ? 0 : 1;
     }
 
     private static async Task<Outcome> Upstream(HttpClient http, Uri fake, bool stream, CancellationToken ct)
@@ -161,6 +178,17 @@ internal static class Program
                 $"| {r.Rate} | {r.Scenario} | {r.SuccessPercent} | {r.Total.P50} | {r.Total.P90} | {r.Total.P99} | {r.Total.Max} | {r.FirstToken.P50} | {r.FirstToken.P99} | {r.Overhead.P50} | {r.Overhead.P99} | {added} | {r.GatewayMiB} / {r.GatewayCpuPercent} | {r.ChatServiceMiB} / {r.ChatServiceCpuPercent} |");
         }
 
+        md.AppendLine();
+        md.AppendLine("Open streams held at once (slow upstream), resident memory of the Gateway and ChatService before and while held:");
+        md.AppendLine();
+        md.AppendLine("| streams | success % | TTFT p50 | TTFT p99 | Gateway MiB | ChatService MiB | KiB per open stream |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var h in report.OpenStreams)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {h.Streams} | {h.SuccessPercent} | {h.FirstToken.P50} | {h.FirstToken.P99} | {h.GatewayBaselineMiB} → {h.GatewayHeldMiB} | {h.ChatServiceBaselineMiB} → {h.ChatServiceHeldMiB} | {h.KiBPerStream} |");
+        }
+
         return md.ToString();
     }
 
@@ -181,4 +209,5 @@ internal static class Program
 internal sealed record RunResult(string Scenario, int Rate, long Sent, long Ok, double SuccessPercent, Summary Total, Summary FirstToken,
     Summary Overhead, long GatewayMiB, long ChatServiceMiB, double GatewayCpuPercent, double ChatServiceCpuPercent);
 
-internal sealed record Report(DateTime Date, string Machine, int Cpus, string Configuration, bool Quick, IReadOnlyList<RunResult> Runs);
+internal sealed record Report(DateTime Date, string Machine, int Cpus, string Configuration, bool Quick, IReadOnlyList<RunResult> Runs,
+    IReadOnlyList<OpenStreamsResult> OpenStreams);

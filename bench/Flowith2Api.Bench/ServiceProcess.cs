@@ -32,7 +32,11 @@ internal sealed class ServiceProcess : IAsyncDisposable
             throw new FileNotFoundException($"{dll} is missing: build the bench in {configuration} first.");
         var port = FreePort();
         var uri = new Uri($"http://127.0.0.1:{port}/");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // Thousands of open streams need more descriptors than a login shell's default: raise the limit where allowed.
+        var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("ulimit -n 1048576 2>/dev/null || ulimit -n \"$(ulimit -Hn)\" 2>/dev/null; exec dotnet \"$@\"");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add($"--urls={uri.ToString().TrimEnd('/')}");
         foreach (var arg in args)

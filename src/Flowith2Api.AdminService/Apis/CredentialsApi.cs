@@ -51,16 +51,10 @@ public static class CredentialsApi
 
     public static async Task<IResult> AddAsync(HttpContext context, AdminDbContext db, SecretProtector protector, TimeProvider time)
     {
-        var (body, error) = await ReadBodyAsync(context);
+        var (body, token, error) = await ReadTokenAsync(context);
         if (error is not null)
         {
             return error;
-        }
-
-        var token = body.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()?.Trim() : null;
-        if (string.IsNullOrEmpty(token))
-        {
-            return BadRequest("'token' is required and must be a non-empty string.");
         }
 
         var label = body.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
@@ -70,18 +64,27 @@ public static class CredentialsApi
         return TypedResults.Json(new { added, token = SecretProtector.Mask(token) }, statusCode: added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    /// <summary>The JSON body and its required, non-empty <c>token</c>; or the 400 to answer.</summary>
+    private static async Task<(JsonElement Body, string Token, IResult? Error)> ReadTokenAsync(HttpContext context)
     {
         var (body, error) = await ReadBodyAsync(context);
         if (error is not null)
         {
-            return error;
+            return (body, "", error);
         }
 
         var token = body.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()?.Trim() : null;
-        if (string.IsNullOrEmpty(token))
+        return string.IsNullOrEmpty(token)
+            ? (body, "", BadRequest("'token' is required and must be a non-empty string."))
+            : (body, token, null);
+    }
+
+    public static async Task<IResult> DeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    {
+        var (_, token, error) = await ReadTokenAsync(context);
+        if (error is not null)
         {
-            return BadRequest("'token' is required and must be a non-empty string.");
+            return error;
         }
 
         var hash = SecretProtector.Hash(token);

@@ -53,48 +53,78 @@ internal static class LoadRunner
         var count = (long)(rate * duration.TotalSeconds);
         var interval = (double)Stopwatch.Frequency / rate;
         var inFlight = new List<Task>((int)Math.Min(count, 1_000_000));
-        var start = Stopwatch.GetTimestamp();
-        for (long i = 0; i < count; i++)
+        // The schedule runs on its own thread and sleeps (nanosleep, ~60 µs precision) until each request is due: a
+        // spinning scheduler would take a core from the processes under test on a small machine.
+        var scheduler = new Thread(() =>
         {
-            var due = start + (long)(i * interval);
-            while (true)
+            var start = Stopwatch.GetTimestamp();
+            for (long i = 0; i < count && !cancellationToken.IsCancellationRequested; i++)
             {
-                var wait = due - Stopwatch.GetTimestamp();
-                if (wait <= 0)
-                    break;
-                if (wait > Stopwatch.Frequency / 500)
-                    await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency / 2), cancellationToken);
-                else
-                    Thread.Yield();
+                var due = start + (long)(i * interval);
+                Clock.SleepUntil(due);
+                inFlight.Add(Task.Run(async () =>
+                {
+                    Outcome outcome;
+                    try
+                    {
+                        outcome = await send(cancellationToken);
+                    }
+                    catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+                    {
+                        outcome = new Outcome(false, 0, null);
+                    }
+
+                    var end = Stopwatch.GetTimestamp();
+                    total.Record(Micros(end - due));
+                    if (!outcome.Ok)
+                        return;
+                    Interlocked.Increment(ref ok);
+                    if (outcome.FirstTokenTimestamp != 0)
+                        firstToken.Record(Micros(outcome.FirstTokenTimestamp - due));
+                    if (outcome.OverheadMs is { } ms)
+                        overhead.Record((long)(ms * 1000));
+                }, cancellationToken));
             }
-
-            inFlight.Add(Task.Run(async () =>
-            {
-                Outcome outcome;
-                try
-                {
-                    outcome = await send(cancellationToken);
-                }
-                catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
-                {
-                    outcome = new Outcome(false, 0, null);
-                }
-
-                var end = Stopwatch.GetTimestamp();
-                total.Record(Micros(end - due));
-                if (!outcome.Ok)
-                    return;
-                Interlocked.Increment(ref ok);
-                if (outcome.FirstTokenTimestamp != 0)
-                    firstToken.Record(Micros(outcome.FirstTokenTimestamp - due));
-                if (outcome.OverheadMs is { } ms)
-                    overhead.Record((long)(ms * 1000));
-            }, cancellationToken));
-        }
-
+        })
+        { IsBackground = true, Name = "load schedule", Priority = ThreadPriority.AboveNormal };
+        scheduler.Start();
+        await Task.Run(scheduler.Join, cancellationToken);
         await Task.WhenAll(inFlight);
         return (total, firstToken, overhead, count, ok);
     }
 
     private static long Micros(long ticks) => ticks * 1_000_000 / Stopwatch.Frequency;
+}
+
+/// <summary>Sleeping until a <see cref="Stopwatch"/> timestamp without burning a core.</summary>
+internal static partial class Clock
+{
+    public static void SleepUntil(long timestamp)
+    {
+        while (true)
+        {
+            var wait = timestamp - Stopwatch.GetTimestamp();
+            if (wait <= 0)
+                return;
+            var nanos = wait * 1_000_000_000 / Stopwatch.Frequency;
+            if (OperatingSystem.IsLinux())
+            {
+                var request = new TimeSpec { Seconds = nanos / 1_000_000_000, Nanoseconds = nanos % 1_000_000_000 };
+                NanoSleep(ref request, IntPtr.Zero);
+            }
+            else
+            {
+                Thread.Sleep(TimeSpan.FromTicks(Math.Max(1, nanos / 100)));
+            }
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "nanosleep")]
+    private static partial int NanoSleep(ref TimeSpec request, IntPtr remaining);
+
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
 }

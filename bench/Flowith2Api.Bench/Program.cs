@@ -20,6 +20,11 @@ internal static class Program
     public static async Task<int> Main(string[] args)
     {
         var quick = args.Contains("--quick");
+        // --rates=250,500 and --streams=100,1000 narrow a run to the steps under study (an empty list skips that part).
+        var rateList = ListArg(args, "--rates");
+        var streamList = ListArg(args, "--streams");
+        // --http1: the Gateway reaches the ChatService over HTTP/1.1 (one connection per open stream) instead of h2c.
+        var http1Only = args.Contains("--http1");
         var root = FindRepoRoot();
         var configuration = typeof(Program).Assembly.Location.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}",
             StringComparison.Ordinal) ? "Release" : "Debug";
@@ -40,9 +45,10 @@ internal static class Program
             [.. common, $"--services:admin-service:http:0={admin.Uri}"], ct);
         await using var chat = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.ChatService", configuration,
             [.. common, $"--FLOWITH_BASE={fake.Uri}", $"--FLOWITH_AUTH_TOKENS={FlowithToken}", "--ENABLE_MCP=false",
-                $"--services:tool-service:http:0={tools.Uri}", $"--services:admin-service:http:0={admin.Uri}"], ct);
+                $"--services:tool-service:http:0={tools.Uri}", $"--services:admin-service:http:0={admin.Uri}"], ct, http2Endpoint: !http1Only);
         await using var gateway = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.Gateway", configuration,
-            [.. common, $"--API_KEYS={ApiKey}", $"--services:chat-service:http:0={chat.Uri}", $"--services:tool-service:http:0={tools.Uri}",
+            [.. common, $"--API_KEYS={ApiKey}", $"--services:chat-service:http:0={chat.Uri}",
+                .. chat.Http2Uri is { } h2c ? [$"--services:chat-service:h2c:0={h2c}"] : Array.Empty<string>(), $"--services:tool-service:http:0={tools.Uri}",
                 $"--services:admin-service:http:0={admin.Uri}"], ct);
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
@@ -55,13 +61,18 @@ internal static class Program
             ("OpenAI chat, streaming", c => OpenAi(http, gateway.Uri, stream: true, c)),
             ("Anthropic messages, streaming", c => Anthropic(http, gateway.Uri, c)),
         };
-        int[] rates = quick ? [250, 500] : [250, 500, 1000, 2000];
-        var duration = TimeSpan.FromSeconds(quick ? 3 : 15);
+        // --only=<text>: just the scenarios whose name contains the text (for profiling one path).
+        if (args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal)) is { } only)
+            scenarios = [.. scenarios.Where(s => s.Name.Contains(only["--only=".Length..], StringComparison.OrdinalIgnoreCase))];
+        var rates = rateList ?? (quick ? [250, 500] : [250, 500, 1000, 2000]);
+        var duration = TimeSpan.FromSeconds(ListArg(args, "--seconds") is [var seconds] ? seconds : quick ? 3 : 15);
         ServiceProcess[] measured = [gateway, chat];
 
         // Warm up every path (JIT, connection pools) before anything is measured.
-        foreach (var (_, send) in scenarios)
-            await LoadRunner.RunAsync(200, TimeSpan.FromSeconds(quick ? 1 : 3), send, ct);
+        // Warm up every path (JIT tiers, connection pools) at the busiest rate before anything is measured: a cold
+        // path's first seconds otherwise land in the p99 of the first step.
+        foreach (var (_, send) in rates.Length == 0 ? [] : scenarios)
+            await LoadRunner.RunAsync(Math.Min(rates.Max(), 1000), TimeSpan.FromSeconds(quick ? 2 : 5), send, ct);
 
         var results = new List<RunResult>();
         foreach (var rate in rates)
@@ -90,7 +101,7 @@ internal static class Program
         }
 
         var held = new List<OpenStreamsResult>();
-        foreach (var streams in quick ? [100, 1000] : new[] { 100, 1000, 10_000 })
+        foreach (var streams in streamList ?? (quick ? [100, 1000] : [100, 1000, 10_000]))
         {
             var result = await OpenStreams.HoldAsync(http, gateway.Uri, ApiKey, streams, quick ? 500 : 1000, gateway, chat, ct);
             held.Add(result);
@@ -100,12 +111,15 @@ internal static class Program
 
         var outDir = Path.Combine(root, "bench", "results");
         Directory.CreateDirectory(outDir);
-        var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + (quick ? "-quick" : "");
+        var partial = rateList is not null || streamList is not null || args.Any(a => a.StartsWith("--only=", StringComparison.Ordinal)
+            || a.StartsWith("--seconds=", StringComparison.Ordinal) || a == "--http1");
+        var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + (quick ? "-quick" : "") + (partial ? "-partial" : "");
         var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, results, held);
         await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".json"),
             JsonSerializer.Serialize(report, Indented), ct);
-        await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".md"), Markdown(report), ct);
-        Console.WriteLine($"wrote bench/results/{stamp}.json and .md");
+        await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".md"), Markdown(report, stamp + ".png"), ct);
+        LatencyPlot.Save(results, Path.Combine(outDir, stamp + ".png"));
+        Console.WriteLine($"wrote bench/results/{stamp}.json, .md and .png");
         return results.All(r => r.SuccessPercent == 100) && held.All(h => h.SuccessPercent == 100) ? 0 : 1;
     }
 
@@ -158,9 +172,14 @@ internal static class Program
         return new Outcome(response.IsSuccessStatusCode && firstToken != 0, firstToken, overhead);
     }
 
+    private static int[]? ListArg(string[] args, string name) =>
+        args.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal)) is { } arg
+            ? [.. arg[(name.Length + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries).Select(v => int.Parse(v, CultureInfo.InvariantCulture))]
+            : null;
+
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static string Markdown(Report report)
+    private static string Markdown(Report report, string plotFile)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# Flowith2Api benchmark, {report.Date:yyyy-MM-dd HH:mm} UTC ({(report.Quick ? "quick" : "full")})");
@@ -179,6 +198,12 @@ internal static class Program
         }
 
         md.AppendLine();
+        if (report.Runs.Count > 0)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"![latency vs rate]({plotFile})");
+            md.AppendLine();
+        }
+
         md.AppendLine("Open streams held at once (slow upstream), resident memory of the Gateway and ChatService before and while held:");
         md.AppendLine();
         md.AppendLine("| streams | success % | TTFT p50 | TTFT p99 | Gateway MiB | ChatService MiB | KiB per open stream |");

@@ -10,28 +10,36 @@ internal sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private ServiceProcess(string name, Process process, Uri uri)
+    private ServiceProcess(string name, Process process, Uri uri, Uri? http2Uri)
     {
         Name = name;
         _process = process;
         Uri = uri;
+        Http2Uri = http2Uri;
     }
 
     public string Name { get; }
 
     public Uri Uri { get; }
 
+    /// <summary>The HTTP/2-only (prior knowledge) listener, when the service was started with one.</summary>
+    public Uri? Http2Uri { get; }
+
     public int Pid => _process.Id;
 
-    /// <summary>Starts <paramref name="project"/> from <c>bin/&lt;configuration&gt;</c> on a free loopback port and waits for /health.</summary>
+    /// <summary>
+    /// Starts <paramref name="project"/> from <c>bin/&lt;configuration&gt;</c> on a free loopback port (and, with
+    /// <paramref name="http2Endpoint"/>, an HTTP/2-only one as the AppHost gives it) and waits for /health.
+    /// </summary>
     public static async Task<ServiceProcess> StartAsync(string repoRoot, string folder, string project, string configuration,
-        IEnumerable<string> args, CancellationToken cancellationToken)
+        IEnumerable<string> args, CancellationToken cancellationToken, bool http2Endpoint = false)
     {
         var dll = Path.Combine(repoRoot, folder, project, "bin", configuration, "net10.0", project + ".dll");
         if (!File.Exists(dll))
             throw new FileNotFoundException($"{dll} is missing: build the bench in {configuration} first.");
         var port = FreePort();
         var uri = new Uri($"http://127.0.0.1:{port}/");
+        var http2Uri = http2Endpoint ? new Uri($"http://127.0.0.1:{FreePort()}/") : null;
         // Thousands of open streams need more descriptors than a login shell's default: raise the limit where allowed.
         var info = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("-c");
@@ -39,6 +47,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
         info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add($"--urls={uri.ToString().TrimEnd('/')}");
+        if (http2Uri is not null)
+        {
+            info.ArgumentList.Add($"--Kestrel:Endpoints:http:Url={uri.ToString().TrimEnd('/')}");
+            info.ArgumentList.Add($"--Kestrel:Endpoints:h2c:Url={http2Uri.ToString().TrimEnd('/')}");
+            info.ArgumentList.Add("--Kestrel:Endpoints:h2c:Protocols=Http2");
+        }
+
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
@@ -52,7 +67,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(project, process, uri);
+        var service = new ServiceProcess(project, process, uri, http2Uri);
         using var client = new HttpClient { BaseAddress = uri, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)

@@ -30,6 +30,7 @@ foreach (var (name, parameter) in secrets.ToolSecrets)
 
 var chat = builder.AddService<Projects.Flowith2Api_ChatService>("chat-service", secrets, infrastructure.Redis)
     .WithEnvironment(SeedSettings.FlowithAuthTokens, secrets.FlowithAuthTokens)
+    .WithHttp2Endpoint(builder.ExecutionContext.IsPublishMode)
     .WithReference(tools)
     .WithReference(admin).WaitFor(admin);
 

@@ -82,6 +82,9 @@ public static class ChatServices
                     UseCookies = false,
                     Proxy = options.Proxy is null ? null : new WebProxy(options.Proxy),
                     UseProxy = options.Proxy is not null,
+                    // Each open upstream stream holds a socket: beyond the descriptor budget, calls wait for a free
+                    // connection (bounded by the first-byte timeout) instead of failing to open one.
+                    MaxConnectionsPerServer = ProcessLimits.ConnectionBudget ?? int.MaxValue,
                 };
             });
 

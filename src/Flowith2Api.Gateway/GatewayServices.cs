@@ -32,7 +32,7 @@ public static class GatewayServices
 
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddReverseProxy()
-            .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions))
+            .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions, builder.Configuration))
             .AddTransforms(transforms => transforms.AddResponseTransform(OverheadTransform.ApplyAsync))
             .AddServiceDiscoveryDestinationResolver();
         return builder;

@@ -21,7 +21,13 @@ public static class ServiceHost
         builder.AddServiceDefaults();
 
         // The Gateway enforces the public body limit; behind it, a service never refuses what the Gateway let through.
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = 256L * 1024 * 1024);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = 256L * 1024 * 1024;
+            // Past the descriptor budget Kestrel closes new connections at once instead of failing inside the process
+            // (accept, upstream connects and file opens all start failing when descriptors run out).
+            kestrel.Limits.MaxConcurrentConnections ??= ProcessLimits.ConnectionBudget;
+        });
         return builder;
     }
 

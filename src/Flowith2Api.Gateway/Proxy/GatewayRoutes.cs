@@ -30,11 +30,19 @@ public static class GatewayRoutes
         Route("admin", AdminCluster, "/v1/admin/{**rest}", AdminRealm),
     ];
 
-    public static IReadOnlyList<ClusterConfig> Clusters(GatewayOptions options) =>
+    /// <summary>The service-discovery endpoint name of a service's HTTP/2-only (prior knowledge) listener.</summary>
+    public const string Http2EndpointName = "h2c";
+
+    /// <summary>
+    /// One cluster per service. A service that publishes an <c>h2c</c> endpoint (<c>services:&lt;name&gt;:h2c:0</c>)
+    /// is called over HTTP/2 with prior knowledge, so thousands of open streams share a few connections instead of
+    /// holding a socket each; otherwise over HTTP/1.1.
+    /// </summary>
+    public static IReadOnlyList<ClusterConfig> Clusters(GatewayOptions options, IConfiguration configuration) =>
     [
-        Cluster(ChatCluster, options.StreamActivityTimeout),
-        Cluster(ToolCluster, options.StreamActivityTimeout),
-        Cluster(AdminCluster, options.AdminActivityTimeout),
+        Cluster(ChatCluster, options.StreamActivityTimeout, configuration),
+        Cluster(ToolCluster, options.StreamActivityTimeout, configuration),
+        Cluster(AdminCluster, options.AdminActivityTimeout, configuration),
     ];
 
     /// <summary>The realm of the route this request matched; anything unmatched needs a client key.</summary>
@@ -59,18 +67,22 @@ public static class GatewayRoutes
         Metadata = new Dictionary<string, string> { [RealmKey] = realm },
     };
 
-    private static ClusterConfig Cluster(string id, TimeSpan activityTimeout) => new()
+    private static ClusterConfig Cluster(string id, TimeSpan activityTimeout, IConfiguration configuration)
     {
-        ClusterId = id,
-        HttpRequest = new ForwarderRequestConfig
+        var http2 = configuration.GetSection($"services:{id}:{Http2EndpointName}").GetChildren().Any(e => !string.IsNullOrEmpty(e.Value));
+        return new ClusterConfig
         {
-            ActivityTimeout = activityTimeout,
-            Version = System.Net.HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-        },
-        Destinations = new Dictionary<string, DestinationConfig>
-        {
-            ["primary"] = new() { Address = $"http://{id}" },
-        },
-    };
+            ClusterId = id,
+            HttpRequest = new ForwarderRequestConfig
+            {
+                ActivityTimeout = activityTimeout,
+                Version = http2 ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+                VersionPolicy = http2 ? HttpVersionPolicy.RequestVersionExact : HttpVersionPolicy.RequestVersionOrLower,
+            },
+            Destinations = new Dictionary<string, DestinationConfig>
+            {
+                ["primary"] = new() { Address = http2 ? $"http://_{Http2EndpointName}.{id}" : $"http://{id}" },
+            },
+        };
+    }
 }

@@ -52,4 +52,36 @@ public sealed class TracingTests
             && Equals(s.GetTagItem("server.port"), fakePort));
         Assert.Contains(traceId.ToHexString(), upstreamCall.Header("traceparent"), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(true, "2")]
+    [InlineData(false, "1.1")]
+    public async Task The_gateway_reaches_the_chat_service_over_h2c_when_it_publishes_an_h2c_endpoint(bool http2, string expectedVersion)
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { CaptureTraces = true, ChatOverHttp2 = http2 });
+        Assert.Equal(http2 ? 1 : 0, cluster.ChatServiceHttp2Uris.Count);
+        using var http = cluster.CreateClient();
+        var requestId = "req-h2c-" + Guid.NewGuid().ToString("N");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = new StringContent("""{"stream":true,"messages":[{"role":"user","content":"which protocol?"}]}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-request-id", requestId);
+
+        using var response = await http.SendAsync(request);
+        Assert.Contains("data: [DONE]", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var chatPort = (http2 ? cluster.ChatServiceHttp2Uris[0] : cluster.ChatServiceUri).Port;
+        Activity? chatSpan = null;
+        var deadline = Stopwatch.StartNew();
+        while (chatSpan is null && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            chatSpan = cluster.Spans.ToArray().FirstOrDefault(s => s.Kind == ActivityKind.Server
+                && Equals(s.GetTagItem(Telemetry.RequestIdTag), requestId) && Equals(s.GetTagItem("server.port"), chatPort));
+            await Task.Delay(50);
+        }
+
+        Assert.NotNull(chatSpan);
+        Assert.Equal(expectedVersion, chatSpan.GetTagItem("network.protocol.version"));
+    }
 }

@@ -35,6 +35,12 @@ public sealed record GatewayClusterOptions
     /// <summary>Send upstream calls to a host that does not exist through PROXY_URL = the fake (which accepts absolute-form targets).</summary>
     public bool UpstreamThroughProxy { get; init; }
 
+    /// <summary>
+    /// Give each ChatService replica an HTTP/2-only listener (as the AppHost does) so the Gateway reaches it over h2c;
+    /// false: the Gateway uses plain HTTP/1.1.
+    /// </summary>
+    public bool ChatOverHttp2 { get; init; } = true;
+
     /// <summary>Collect every log line of every service (at Trace level) for tests that scan them.</summary>
     public CapturedLogs? Logs { get; init; }
 
@@ -64,6 +70,9 @@ public sealed class GatewayCluster : IAsyncDisposable
     public Uri GatewayUri { get; private set; } = null!;
     public Uri ChatServiceUri => ChatServiceUris[0];
     public List<Uri> ChatServiceUris { get; } = [];
+
+    /// <summary>The replicas' HTTP/2-only listeners (empty without <see cref="GatewayClusterOptions.ChatOverHttp2"/>).</summary>
+    public List<Uri> ChatServiceHttp2Uris { get; } = [];
     public Uri AdminServiceUri { get; private set; } = null!;
     public Uri ToolServiceUri { get; private set; } = null!;
 
@@ -136,12 +145,28 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
-        for (var i = 0; i < options.ChatReplicas; i++)
+        if (options.ChatOverHttp2)
         {
-            ChatServiceUris.Add(await StartAsync(ChatServiceApp.Create(chatArgs, _configureLogging)));
+            chatArgs =
+            [
+                .. chatArgs,
+                "--Kestrel:Endpoints:http:Url=http://127.0.0.1:0",
+                $"--Kestrel:Endpoints:{Http2Endpoint}:Url=http://127.0.0.1:0",
+                $"--Kestrel:Endpoints:{Http2Endpoint}:Protocols=Http2",
+            ];
         }
 
-
+        for (var i = 0; i < options.ChatReplicas; i++)
+        {
+            var app = ChatServiceApp.Create(chatArgs, _configureLogging);
+            await StartAsync(app);
+            var (http1, http2) = await SplitListenersAsync(app);
+            ChatServiceUris.Add(http1);
+            if (http2 is not null)
+            {
+                ChatServiceHttp2Uris.Add(http2);
+            }
+        }
 
         string[] gatewayArgs =
         [
@@ -149,8 +174,8 @@ public sealed class GatewayCluster : IAsyncDisposable
             $"--API_KEYS={options.ApiKeys}",
             $"--ADMIN_KEY={options.AdminKey}",
             .. ChatServiceUris.Select((uri, i) => $"--services:chat-service:http:{i}={uri}"),
+            .. ChatServiceHttp2Uris.Select((uri, i) => $"--services:chat-service:{Http2Endpoint}:{i}={uri}"),
             $"--services:tool-service:http:0={ToolServiceUri}",
-            $"--services:admin-service:http:0={AdminServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
@@ -167,6 +192,36 @@ public sealed class GatewayCluster : IAsyncDisposable
     }
 
     private Action<WebApplicationBuilder>? _configureLogging;
+
+    private const string Http2Endpoint = "h2c";
+
+    /// <summary>Which of an app's listeners answers HTTP/1.1 and which only HTTP/2 (both bound to port 0).</summary>
+    private static async Task<(Uri Http1, Uri? Http2)> SplitListenersAsync(WebApplication app)
+    {
+        var urls = app.Urls.Select(url => new Uri(url)).ToList();
+        if (urls.Count == 1)
+        {
+            return (urls[0], null);
+        }
+
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        Uri? http1 = null, http2 = null;
+        foreach (var url in urls)
+        {
+            // An HTTP/2-only Kestrel endpoint answers an HTTP/1.1 request with a 400 of its own.
+            using var response = await probe.GetAsync(new Uri(url, "health"));
+            if (response.IsSuccessStatusCode)
+            {
+                http1 = url;
+            }
+            else
+            {
+                http2 = url;
+            }
+        }
+
+        return (http1 ?? throw new InvalidOperationException("No HTTP/1.1 listener answered."), http2);
+    }
 
     private async Task<Uri> StartAsync(WebApplication app)
     {

@@ -35,7 +35,13 @@ internal static class Program
         var ct = cts.Token;
 
         var secret = Convert.ToHexString(Guid.NewGuid().ToByteArray());
-        string[] common = [$"--INTERNAL_SECRET={secret}", "--LOG_LEVEL=warn", "--OTEL_SDK_DISABLED=true"];
+        // --redis: the shared state (credential pool, rate limits, sessions, key changes) in a real redis-server, as deployed.
+        await using var redis = args.Contains("--redis") ? await RedisProcess.StartAsync(ct) : null;
+        string[] common =
+        [
+            $"--INTERNAL_SECRET={secret}", "--LOG_LEVEL=warn", "--OTEL_SDK_DISABLED=true",
+            .. redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={redis.ConnectionString}"],
+        ];
         await using var fake = await ServiceProcess.StartAsync(root, "tests", "Flowith2Api.FakeFlowith", configuration,
             ["--FakeFlowith:RecordCapacity=0"], ct);
         await using var admin = await ServiceProcess.StartAsync(root, "src", "Flowith2Api.AdminService", configuration,
@@ -113,8 +119,10 @@ internal static class Program
         Directory.CreateDirectory(outDir);
         var partial = rateList is not null || streamList is not null || args.Any(a => a.StartsWith("--only=", StringComparison.Ordinal)
             || a.StartsWith("--seconds=", StringComparison.Ordinal) || a == "--http1");
-        var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + (quick ? "-quick" : "") + (partial ? "-partial" : "");
-        var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, results, held);
+        var variant = redis is null ? "" : "-redis";
+        var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HHmm", CultureInfo.InvariantCulture) + variant + (quick ? "-quick" : "") + (partial ? "-partial" : "");
+        var report = new Report(DateTime.UtcNow, Environment.MachineName, Environment.ProcessorCount, configuration, quick, redis is not null,
+            results, held);
         await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".json"),
             JsonSerializer.Serialize(report, Indented), ct);
         await File.WriteAllTextAsync(Path.Combine(outDir, stamp + ".md"), Markdown(report, stamp + ".png"), ct);
@@ -184,7 +192,7 @@ internal static class Program
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# Flowith2Api benchmark, {report.Date:yyyy-MM-dd HH:mm} UTC ({(report.Quick ? "quick" : "full")})");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"{report.Cpus} CPUs, {report.Configuration} build. Latencies in ms from when each request was due (open model).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"{report.Cpus} CPUs, {report.Configuration} build, shared state {(report.Redis ? "in Redis" : "in process")}. Latencies in ms from when each request was due (open model).");
         md.AppendLine();
         md.AppendLine("| rate/s | scenario | success % | p50 | p90 | p99 | max | TTFT p50 | TTFT p99 | overhead p50 | overhead p99 | added p99 | Gateway MiB / CPU % | ChatService MiB / CPU % |");
         md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
@@ -234,5 +242,5 @@ internal static class Program
 internal sealed record RunResult(string Scenario, int Rate, long Sent, long Ok, double SuccessPercent, Summary Total, Summary FirstToken,
     Summary Overhead, long GatewayMiB, long ChatServiceMiB, double GatewayCpuPercent, double ChatServiceCpuPercent);
 
-internal sealed record Report(DateTime Date, string Machine, int Cpus, string Configuration, bool Quick, IReadOnlyList<RunResult> Runs,
+internal sealed record Report(DateTime Date, string Machine, int Cpus, string Configuration, bool Quick, bool Redis, IReadOnlyList<RunResult> Runs,
     IReadOnlyList<OpenStreamsResult> OpenStreams);

@@ -62,6 +62,8 @@ public static class ChatServices
         builder.Services.AddSingleton<ChatExecutor>();
         builder.Services.AddSingleton<ChatStats>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ChatStats>());
+        builder.Services.AddSingleton<ChatGauges>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ChatGauges>());
         builder.Services.AddOptions<ServerToolOptions>().Configure<IConfiguration>(ServerToolOptions.Bind);
         builder.Services.AddSingleton<ToolLoop>();
         builder.Services.AddHttpClient<ToolServiceClient>(http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();

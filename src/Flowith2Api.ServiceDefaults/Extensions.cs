@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -22,6 +23,8 @@ public static class Extensions
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        Redaction.RememberConfigured(builder.Configuration);
+        builder.ConfigureJsonLogging();
         builder.ApplySeedLogLevel();
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
@@ -34,6 +37,12 @@ public static class Extensions
         });
 
         builder.Services.AddSingleton<InternalSecret>();
+
+        builder.Services.AddSingleton<ShutdownDrain>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ShutdownDrain>());
+        var drain = ShutdownDrain.ReadSeconds(builder.Configuration, ShutdownDrain.DrainSecondsSetting, 30)
+            + ShutdownDrain.ReadSeconds(builder.Configuration, ShutdownDrain.DelaySecondsSetting, 0);
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = drain + ShutdownDrain.Grace);
         return builder;
     }
 
@@ -50,12 +59,25 @@ public static class Extensions
         return builder;
     }
 
+    /// <summary>
+    /// Logs as one JSON object per line on standard output (trace id, span id and request id on every line of a
+    /// request), through the redaction component; the same records go to OpenTelemetry.
+    /// </summary>
+    public static TBuilder ConfigureJsonLogging<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.FormatterName = RedactingJsonConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<RedactingJsonConsoleFormatter, ConsoleFormatterOptions>();
+        return builder;
+    }
+
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
             logging.IncludeScopes = true;
+            logging.AddProcessor(new RedactingLogProcessor());
         });
 
         builder.Services.AddOpenTelemetry()
@@ -66,8 +88,11 @@ public static class Extensions
                 .AddMeter(Telemetry.MeterName)
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                .AddProcessor(new RedactingSpanProcessor())
                 .AddSource(Telemetry.ActivitySourceName)
                 .AddSource("Yarp.ReverseProxy")
+                .AddSource("Npgsql")
+                .AddRedisInstrumentation()
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !IsInfrastructurePath(context.Request.Path))
                 .AddHttpClientInstrumentation());
@@ -83,7 +108,8 @@ public static class Extensions
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
         builder.Services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
+            .AddCheck<DrainingHealthCheck>("draining");
         return builder;
     }
 

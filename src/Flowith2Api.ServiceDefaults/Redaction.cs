@@ -1,24 +1,119 @@
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 
 namespace Flowith2Api.ServiceDefaults;
 
 /// <summary>
-/// Removes secrets from text that may reach a log, a span or an error message: the known secrets passed in, and
-/// anything shaped like a Flowith token or a bearer credential.
+/// The redaction component: removes secrets from any text that may reach a log line, a span or an error message.
+/// It knows two kinds of secret: anything shaped like a Flowith token or an API key (<c>flo_…</c>, <c>sk-…</c>), and
+/// every secret value this process was configured with or has loaded since (credentials, keys, the internal secret),
+/// registered with <see cref="Remember"/>. Log output and exported telemetry pass through it centrally
+/// (<see cref="RedactingJsonConsoleFormatter"/>, <see cref="RedactingLogProcessor"/>, <see cref="RedactingSpanProcessor"/>).
 /// </summary>
 public static partial class Redaction
 {
+    /// <summary>Shortest value treated as a secret when remembered (shorter ones would mask ordinary words).</summary>
+    public const int MinimumSecretLength = 8;
+
+    private const int PrefixLength = MinimumSecretLength;
+
+    // Remembered secrets by their first characters, so a text is scanned once whatever the number of secrets.
+    private static readonly ConcurrentDictionary<string, string[]> Known = new(StringComparer.Ordinal);
+
+    /// <summary>Registers secret values (a credential, a key) so that they are masked wherever they appear.</summary>
+    public static void Remember(params ReadOnlySpan<string?> secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            var value = secret?.Trim();
+            if (!string.IsNullOrEmpty(value) && value.Length >= MinimumSecretLength)
+            {
+                Known.AddOrUpdate(value[..PrefixLength], _ => [value],
+                    (_, existing) => existing.Contains(value, StringComparer.Ordinal) ? existing : [.. existing, value]);
+            }
+        }
+    }
+
+    /// <summary>Remembers every secret setting of the configuration (comma-separated lists split).</summary>
+    public static void RememberConfigured(IConfiguration configuration)
+    {
+        foreach (var name in SecretSettingNames)
+        {
+            if (configuration[name] is { Length: > 0 } value)
+            {
+                foreach (var part in value.Split([',', '\n', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    Remember(part);
+                }
+            }
+        }
+    }
+
+    /// <summary>The settings whose values are secrets.</summary>
+    public static IReadOnlyList<string> SecretSettingNames { get; } =
+        [.. SeedSettings.Secrets, SeedSettings.InternalSecret, "CREDENTIAL_ENCRYPTION_KEY", "REDIS_PASSWORD", "SEARXNG_API_KEY", "IMAGE_API_KEY"];
+
+    /// <summary>The text with every known or secret-shaped value masked; the same instance when there was nothing to mask.</summary>
     public static string Redact(string text, params ReadOnlySpan<string?> knownSecrets)
     {
+        if (string.IsNullOrEmpty(text))
+        {
+            return text;
+        }
+
         foreach (var secret in knownSecrets)
         {
-            if (!string.IsNullOrEmpty(secret) && secret.Length >= 4)
+            if (!string.IsNullOrEmpty(secret) && secret.Length >= 4 && text.Contains(secret, StringComparison.Ordinal))
             {
                 text = text.Replace(secret, SeedSettings.Mask(secret), StringComparison.Ordinal);
             }
         }
 
-        return SecretShape().Replace(text, static m => SeedSettings.Mask(m.Value));
+        if (!Known.IsEmpty)
+        {
+            text = RedactKnown(text);
+        }
+
+        return SecretShape().IsMatch(text) ? SecretShape().Replace(text, static m => SeedSettings.Mask(m.Value)) : text;
+    }
+
+    /// <summary>
+    /// Masks remembered secrets. A secret starts where a word starts (after a space, quote, '=', ':' …), so only those
+    /// positions are looked up by their first characters: the cost is linear in the text, not in the number of secrets.
+    /// </summary>
+    private static string RedactKnown(string text)
+    {
+        StringBuilder? result = null;
+        var copied = 0;
+        var lookup = Known.GetAlternateLookup<ReadOnlySpan<char>>();
+        for (var i = 0; i + PrefixLength <= text.Length; i++)
+        {
+            if (i > 0 && char.IsAsciiLetterOrDigit(text[i - 1]))
+            {
+                continue;
+            }
+
+            if (!lookup.TryGetValue(text.AsSpan(i, PrefixLength), out var candidates))
+            {
+                continue;
+            }
+
+            foreach (var secret in candidates)
+            {
+                if (i + secret.Length <= text.Length && string.CompareOrdinal(text, i, secret, 0, secret.Length) == 0)
+                {
+                    result ??= new StringBuilder(text.Length);
+                    result.Append(text, copied, i - copied).Append(SeedSettings.Mask(secret));
+                    copied = i + secret.Length;
+                    i = copied - 1;
+                    break;
+                }
+            }
+        }
+
+        return result is null ? text : result.Append(text, copied, text.Length - copied).ToString();
     }
 
     [GeneratedRegex(@"(?<![A-Za-z0-9])(?:flo[_-][A-Za-z0-9_\-]{12,}|sk-[A-Za-z0-9_\-]{12,})", RegexOptions.CultureInvariant)]

@@ -1,5 +1,7 @@
+using System.Collections;
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Flowith2Api.ServiceDefaults;
 
@@ -8,11 +10,13 @@ namespace Flowith2Api.ServiceDefaults;
 /// put back on the request (so YARP forwards it), on the response (once), on the current span and in
 /// <see cref="HttpContext.TraceIdentifier"/>.
 /// </summary>
-public sealed class RequestIdMiddleware(RequestDelegate next)
+public sealed class RequestIdMiddleware(RequestDelegate next, ILoggerFactory loggers)
 {
     private const int MaxLength = 128;
 
-    public Task InvokeAsync(HttpContext context)
+    private readonly ILogger _logger = loggers.CreateLogger("Flowith2Api.Requests");
+
+    public async Task InvokeAsync(HttpContext context)
     {
         var headers = context.Request.Headers;
         var candidate = headers[InternalHeaders.RequestId].ToString();
@@ -33,7 +37,12 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
             http.Response.Headers[InternalHeaders.RequestId] = http.TraceIdentifier;
             return Task.CompletedTask;
         }, context);
-        return next(context);
+
+        // Every log line written while this request runs carries its id.
+        using (_logger.BeginScope(new RequestScope(id)))
+        {
+            await next(context);
+        }
     }
 
     public static string NewId() => string.Create(36, Guid.NewGuid(), static (span, guid) =>
@@ -59,4 +68,23 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
 
         return true;
     }
+}
+
+/// <summary>The logging scope of one request: just its id (a one-entry list, no dictionary per request).</summary>
+internal sealed class RequestScope(string requestId) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public int Count => 1;
+
+    public KeyValuePair<string, object?> this[int index] => index == 0
+        ? new(RedactingJsonConsoleFormatter.RequestIdScopeKey, requestId)
+        : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"request_id:{requestId}";
 }

@@ -74,6 +74,7 @@ public static class CredentialsApi
         }
 
         var token = body.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()?.Trim() : null;
+        Redaction.Remember(token);
         return string.IsNullOrEmpty(token)
             ? (body, "", BadRequest("'token' is required and must be a non-empty string."))
             : (body, token, null);

@@ -55,8 +55,12 @@ public static partial class AnthropicMessagesApi
         var (offered, serverTools) = await toolLoop.OfferAsync(withHistory, context.RequestAborted);
         request = offered with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(offered, settings) };
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
-        var call = new ChatCall(context.TraceIdentifier);
-        call.Model = request.PublicModel;
+        var call = new ChatCall(context.TraceIdentifier)
+        {
+            Model = request.PublicModel,
+            UpstreamModel = model.UpstreamId,
+            Stream = request.Stream,
+        };
         context.Features.Set(call);
         var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         try
@@ -216,7 +220,13 @@ public static partial class AnthropicMessagesApi
             return (null, null);
         }
 
-        var error = AnthropicRequestMapper.TryMap(body, settings.DefaultModel, countOnly, out var request);
+        Dialects.OpenAI.RequestError? error;
+        ConversationRequest request;
+        using (ChatTelemetry.StartTranslation("anthropic"))
+        {
+            error = AnthropicRequestMapper.TryMap(body, settings.DefaultModel, countOnly, out request);
+        }
+
         if (error is not null)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error", error.Message);
@@ -228,7 +238,7 @@ public static partial class AnthropicMessagesApi
 
     private static (int Status, string Type) Classify(UpstreamException e) => e.Kind switch
     {
-        UpstreamFailureKind.CredentialsExhausted or UpstreamFailureKind.CredentialRejected => (529, "overloaded_error"),
+        UpstreamFailureKind.CredentialsExhausted or UpstreamFailureKind.CredentialRejected or UpstreamFailureKind.ShuttingDown => (529, "overloaded_error"),
         UpstreamFailureKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate_limit_error"),
         UpstreamFailureKind.NoCredentials => (StatusCodes.Status503ServiceUnavailable, "api_error"),
         UpstreamFailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "api_error"),

@@ -45,7 +45,13 @@ public static partial class OpenAIChatCompletionsApi
         }
 
         var settings = options.CurrentValue;
-        var error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out var request);
+        RequestError? error;
+        ConversationRequest request;
+        using (ChatTelemetry.StartTranslation("openai"))
+        {
+            error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out request);
+        }
+
         if (error is not null)
         {
             await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, error.Message, "invalid_request_error", error.Code, error.Param);
@@ -81,6 +87,8 @@ public static partial class OpenAIChatCompletionsApi
             Messages = PromptShaper.Apply(offered, settings),
         };
         call.Model = request.PublicModel;
+        call.UpstreamModel = model.UpstreamId;
+        call.Stream = request.Stream;
         context.Features.Set(call);
         var turnContext = new TurnContext(executor, toolLoop, sessions, turn, tokens, request, call, serverTools, SessionService.OwnerOf(context));
         Activity.Current?.SetTag("gen_ai.request.model", request.PublicModel);
@@ -150,7 +158,12 @@ public static partial class OpenAIChatCompletionsApi
         catch (UpstreamException e)
         {
             await writer.WriteErrorAsync($"The upstream stream failed: {e.Message}", "server_error",
-                e.Kind == UpstreamFailureKind.Timeout ? "upstream_timeout" : "upstream_stream_failed", aborted);
+                e.Kind switch
+                {
+                    UpstreamFailureKind.Timeout => "upstream_timeout",
+                    UpstreamFailureKind.ShuttingDown => "service_shutting_down",
+                    _ => "upstream_stream_failed",
+                }, aborted);
             return;
         }
 

@@ -17,6 +17,12 @@ public sealed class ChatCall(string requestId)
     /// <summary>The public model name, for statistics.</summary>
     public string? Model { get; set; }
 
+    /// <summary>The upstream model the public one resolved to.</summary>
+    public string? UpstreamModel { get; set; }
+
+    /// <summary>Whether the client asked for a stream.</summary>
+    public bool Stream { get; set; }
+
     /// <summary>Upstream attempts made (1 when the first succeeded).</summary>
     public int Attempts { get; set; }
 

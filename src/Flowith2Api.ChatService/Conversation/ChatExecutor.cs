@@ -78,13 +78,16 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
             {
                 var result = await attempt(lease);
                 activity?.SetTag("flowith2api.outcome", "success");
+                ChatTelemetry.RecordAttempt(number, "success");
                 await pool.ReportSuccessAsync(lease);
                 return result;
             }
             catch (UpstreamException e)
             {
                 activity?.SetTag("flowith2api.outcome", e.Kind.ToString());
+                activity?.SetTag("error.type", e.Kind.ToString());
                 activity?.SetStatus(ActivityStatusCode.Error, e.Kind.ToString());
+                ChatTelemetry.RecordAttempt(number, e.Kind.ToString());
                 LogAttemptFailed(logger, number, lease.Credential.Masked, e.Kind, e.Message);
                 await pool.ReportFailureAsync(lease, e);
                 last = e;
@@ -94,7 +97,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
                         // The credential's fault, not the request's: move on at once (bounded by the pool's size).
                         (excluded ??= []).Add(lease.Credential.Id);
                         continue;
-                    case UpstreamFailureKind.RequestRejected:
+                    case UpstreamFailureKind.RequestRejected or UpstreamFailureKind.ShuttingDown:
                     case UpstreamFailureKind.Timeout when settings.NoRetryOnTimeout:
                     case UpstreamFailureKind.Empty when !settings.RetryOnEmpty:
                         throw;
@@ -149,7 +152,8 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
         var activity = Telemetry.ActivitySource.StartActivity("flowith.seek attempt");
         if (activity is not null)
         {
-            activity.SetTag("gen_ai.system", "flowith");
+            activity.SetTag("gen_ai.system", ChatTelemetry.ProviderName);
+            activity.SetTag("gen_ai.provider.name", ChatTelemetry.ProviderName);
             activity.SetTag("gen_ai.operation.name", "chat");
             activity.SetTag("gen_ai.request.model", request.UpstreamModel ?? request.PublicModel);
             activity.SetTag("flowith2api.credential", lease.Credential.Masked);

@@ -184,6 +184,8 @@ public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
         }
 
         var started = Stopwatch.GetTimestamp();
+        var dialect = path.StartsWithSegments("/v1/messages") ? "anthropic" : "openai";
+        var span = ChatTelemetry.StartChat(dialect);
         double? firstByte = null;
         context.Response.OnStarting(() =>
         {
@@ -198,7 +200,9 @@ public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
         {
             var call = context.Features.Get<ChatCall>();
             var keyId = context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id ? id[0] : null;
-            stats.Record(context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, firstByte, call, keyId);
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            stats.Record(context.Response.StatusCode, elapsed, firstByte, call, keyId);
+            ChatTelemetry.Finish(span, dialect, context.Response.StatusCode, elapsed, firstByte, call);
         }
     }
 }

@@ -15,6 +15,7 @@ public sealed class Credential
         Value = value;
         Id = "cred_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)).AsSpan(0, 8));
         Masked = SeedSettings.Mask(value);
+        Redaction.Remember(value); // whatever text it may end up in (an upstream error, an exception), it is masked
     }
 
     public string Id { get; }

@@ -15,7 +15,7 @@ namespace Flowith2Api.ChatService.Upstream;
 /// (incremental <c>final</c> events, any of the three terminators, split reads, CRLF, keep-alive lines), the
 /// doc-style single final, or a JSON answer.
 /// </summary>
-public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<FlowithOptions> options, ILogger<FlowithClient> logger)
+public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<FlowithOptions> options, ILogger<FlowithClient> logger, ShutdownDrain drain)
 {
     private const int MaxErrorBodyBytes = 8 * 1024;
     private static readonly MediaTypeWithQualityHeaderValue AcceptEventStream = new("text/event-stream");
@@ -25,7 +25,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<Flowi
     public async Task<string> CompleteAsync(ConversationRequest request, string credential, string requestId, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain.Expired);
         timeout.CancelAfter(settings.HeadersTimeoutMs);
         using var response = await SendAsync(request, credential, requestId, stream: false, timeout, cancellationToken);
         timeout.CancelAfter(settings.BodyTimeoutMs);
@@ -36,7 +36,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<Flowi
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
         {
-            throw Translate(e, "reading the answer", cancellationToken);
+            throw Translate(e, "reading the answer", cancellationToken, drain.Expired);
         }
 
         if (IsEventStream(response, body))
@@ -56,12 +56,13 @@ public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<Flowi
     public async Task<FlowithAnswer> StreamAsync(ConversationRequest request, string credential, string requestId, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
-        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The drain's end cancels the stream too: the caller then ends it with a proper final event.
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, drain.Expired);
         try
         {
             timeout.CancelAfter(settings.HeadersTimeoutMs);
             var response = await SendAsync(request, credential, requestId, stream: true, timeout, cancellationToken);
-            return new FlowithAnswer(response, timeout, settings, cancellationToken);
+            return new FlowithAnswer(response, timeout, settings, cancellationToken, drain.Expired);
         }
         catch
         {
@@ -131,7 +132,7 @@ public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<Flowi
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
         {
-            throw Translate(e, "waiting for the answer's headers", clientToken);
+            throw Translate(e, "waiting for the answer's headers", clientToken, drain.Expired);
         }
 
         if (response.IsSuccessStatusCode)
@@ -221,11 +222,17 @@ public sealed partial class FlowithClient(HttpClient http, IOptionsMonitor<Flowi
         return text.ToString();
     }
 
-    internal static UpstreamException Translate(Exception e, string during, CancellationToken clientToken)
+    internal static UpstreamException Translate(Exception e, string during, CancellationToken clientToken, CancellationToken drainExpired = default)
     {
         if (clientToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("The client went away.", e, clientToken);
+        }
+
+        if (e is OperationCanceledException && drainExpired.IsCancellationRequested)
+        {
+            return new UpstreamException(UpstreamFailureKind.ShuttingDown,
+                "The service is shutting down and its drain time ran out before the answer ended; please retry.", inner: e);
         }
 
         return e is OperationCanceledException
@@ -247,13 +254,16 @@ public sealed class FlowithAnswer : IAsyncDisposable
     private readonly CancellationTokenSource _timeout;
     private readonly FlowithOptions _settings;
     private readonly CancellationToken _clientToken;
+    private readonly CancellationToken _drainExpired;
 
-    internal FlowithAnswer(HttpResponseMessage response, CancellationTokenSource timeout, FlowithOptions settings, CancellationToken clientToken)
+    internal FlowithAnswer(HttpResponseMessage response, CancellationTokenSource timeout, FlowithOptions settings, CancellationToken clientToken,
+        CancellationToken drainExpired)
     {
         _response = response;
         _timeout = timeout;
         _settings = settings;
         _clientToken = clientToken;
+        _drainExpired = drainExpired;
     }
 
     public async IAsyncEnumerable<string> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -266,7 +276,7 @@ public sealed class FlowithAnswer : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
         {
-            throw FlowithClient.Translate(e, "opening the stream", _clientToken);
+            throw FlowithClient.Translate(e, "opening the stream", _clientToken, _drainExpired);
         }
 
         if (_response.Content.Headers.ContentType?.MediaType == "application/json")
@@ -319,7 +329,7 @@ public sealed class FlowithAnswer : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
         {
-            throw FlowithClient.Translate(e, "reading the answer", _clientToken);
+            throw FlowithClient.Translate(e, "reading the answer", _clientToken, _drainExpired);
         }
 
         return FlowithWire.ParseCompleteAnswer(buffer.GetBuffer().AsSpan(0, (int)buffer.Length))
@@ -335,7 +345,7 @@ public sealed class FlowithAnswer : IAsyncDisposable
 
     private UpstreamException Translate(Exception e, long started)
     {
-        if (e is OperationCanceledException && !_clientToken.IsCancellationRequested)
+        if (e is OperationCanceledException && !_clientToken.IsCancellationRequested && !_drainExpired.IsCancellationRequested)
         {
             var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds >= _settings.StreamTotalTimeoutMs;
             return new UpstreamException(UpstreamFailureKind.Timeout,
@@ -345,7 +355,7 @@ public sealed class FlowithAnswer : IAsyncDisposable
                 inner: e);
         }
 
-        return FlowithClient.Translate(e, "mid-stream", _clientToken);
+        return FlowithClient.Translate(e, "mid-stream", _clientToken, _drainExpired);
     }
 
     public ValueTask DisposeAsync()

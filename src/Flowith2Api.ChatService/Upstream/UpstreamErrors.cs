@@ -11,6 +11,7 @@ public static class UpstreamErrors
         UpstreamFailureKind.RateLimited => (StatusCodes.Status429TooManyRequests, "rate_limit_error", "upstream_rate_limited"),
         UpstreamFailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout"),
         UpstreamFailureKind.Empty => (StatusCodes.Status502BadGateway, "server_error", "upstream_empty_response"),
+        UpstreamFailureKind.ShuttingDown => (StatusCodes.Status503ServiceUnavailable, "server_error", "service_shutting_down"),
         _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
     };
 

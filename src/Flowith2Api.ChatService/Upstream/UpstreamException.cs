@@ -18,6 +18,9 @@ public enum UpstreamFailureKind
     /// <summary>One of our own timeouts fired (headers, body, stream idle, stream total).</summary>
     Timeout,
 
+    /// <summary>This service is shutting down and its drain time ran out before the answer ended.</summary>
+    ShuttingDown,
+
     /// <summary>A 2xx answer we could not read (not the wire format).</summary>
     BadResponse,
 

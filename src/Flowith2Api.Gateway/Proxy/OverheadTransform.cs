@@ -17,6 +17,13 @@ public sealed class GatewayRequestStart(long timestamp)
 /// </summary>
 public static class OverheadTransform
 {
+    private static readonly System.Diagnostics.Metrics.Histogram<double> Overhead = Telemetry.Meter.CreateHistogram("flowith2api.gateway.overhead", "s",
+        "The product's own time per forwarded call (Gateway + service, upstream waits excluded), as answered in x-gateway-overhead-ms.",
+        advice: new System.Diagnostics.Metrics.InstrumentAdvice<double>
+        {
+            HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+        });
+
     public static ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var serviceElapsed = ResponseTransform.TakeHeader(context, InternalHeaders.ServiceElapsedMs);
@@ -29,6 +36,7 @@ public static class OverheadTransform
             var gateway = Stopwatch.GetElapsedTime(start.Timestamp).TotalMilliseconds - elapsed;
             var total = Math.Max(0, gateway) + overhead;
             context.HttpContext.Response.Headers[InternalHeaders.GatewayOverheadMs] = total.ToString("F3", CultureInfo.InvariantCulture);
+            Overhead.Record(total / 1000);
         }
 
         return ValueTask.CompletedTask;

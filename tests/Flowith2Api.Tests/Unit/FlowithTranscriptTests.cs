@@ -2,7 +2,9 @@ using System.Net;
 using System.Text;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ServiceDefaults;
 using Flowith2Api.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flowith2Api.Tests.Unit;
@@ -70,7 +72,9 @@ public sealed class FlowithTranscriptTests
     private static FlowithClient ClientFor(string transcript, int readSize, string contentType) =>
         new(new HttpClient(new TranscriptHandler(Encoding.UTF8.GetBytes(transcript), readSize, contentType)),
             new FixedOptionsMonitor<FlowithOptions>(new FlowithOptions { Origin = new Uri("http://flowith.test") }),
-            NullLogger<FlowithClient>.Instance);
+            NullLogger<FlowithClient>.Instance,
+            new ShutdownDrain(new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance),
+                new ConfigurationBuilder().Build()));
 
     private sealed class TranscriptHandler(byte[] body, int readSize, string contentType) : HttpMessageHandler
     {

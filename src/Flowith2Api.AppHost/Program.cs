@@ -14,14 +14,15 @@ var admin = builder.AddService<Projects.Flowith2Api_AdminService>("admin-service
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
     .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey)
     .WithEnvironment("CREDENTIAL_ENCRYPTION_KEY", secrets.CredentialEncryptionKey);
-if (string.IsNullOrEmpty(builder.Configuration[SeedSettings.DataPath]) && string.IsNullOrEmpty(builder.Configuration[SeedSettings.SqlitePath]))
+var publishing = builder.ExecutionContext.IsPublishMode;
+if (!publishing && string.IsNullOrEmpty(builder.Configuration[SeedSettings.DataPath]) && string.IsNullOrEmpty(builder.Configuration[SeedSettings.SqlitePath]))
 {
     // Without PostgreSQL the AdminService keeps its SQLite file with the rest of the data.
     admin.WithEnvironment(SeedSettings.DataPath, Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "flowith.db"));
 }
 
 var tools = builder.AddService<Projects.Flowith2Api_ToolService>("tool-service", secrets, infrastructure.Redis)
-    .WithEnvironment("CLI_WORKSPACE", Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"))
+    .WithEnvironment("CLI_WORKSPACE", publishing ? "/var/lib/flowith2api/workspace" : Path.Combine(settings.ResolveDataDirectory(builder.AppHostDirectory), "workspace"))
     .WithReference(admin).WaitFor(admin);
 foreach (var (name, parameter) in secrets.ToolSecrets)
 {
@@ -46,6 +47,7 @@ var gateway = builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launch
     .WithHttpEndpoint(port: settings.GatewayPort, name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
+    .WithShutdownTiming(publishing)
     .WithEnvironment(SeedSettings.InternalSecret, secrets.InternalSecret)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
     .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey)

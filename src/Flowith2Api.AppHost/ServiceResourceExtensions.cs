@@ -15,7 +15,8 @@ internal static class ServiceResourceExtensions
             .WithHttpEndpoint(name: "http")
             .WithHttpHealthCheck("/health")
             .WithEnvironment(SeedSettings.InternalSecret, secrets.InternalSecret)
-            .WithSeedEnvironment(builder.Configuration);
+            .WithSeedEnvironment(builder.Configuration)
+            .WithShutdownTiming(builder.ExecutionContext.IsPublishMode);
         foreach (var reference in references)
         {
             if (reference is not null)
@@ -59,6 +60,15 @@ internal static class ServiceResourceExtensions
             context.EnvironmentVariables[$"Kestrel__Endpoints__{Http2EndpointName}__Protocols"] = "Http2";
         });
     }
+
+    /// <summary>
+    /// Deployed behind a load balancer, a service keeps answering for a few seconds after SIGTERM (reporting not
+    /// ready) so the balancer stops sending before it stops listening; locally it stops at once.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithShutdownTiming(this IResourceBuilder<ProjectResource> service, bool publishMode) =>
+        publishMode
+            ? service.WithEnvironment("SHUTDOWN_DELAY_SECONDS", "5").WithEnvironment("SHUTDOWN_DRAIN_SECONDS", "30")
+            : service;
 
     /// <summary>Passes the original project's (non-secret) environment variables through to a service.</summary>
     public static IResourceBuilder<T> WithSeedEnvironment<T>(this IResourceBuilder<T> resource, IConfiguration configuration)

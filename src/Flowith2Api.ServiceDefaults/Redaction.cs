@@ -53,7 +53,7 @@ public static partial class Redaction
 
     /// <summary>The settings whose values are secrets.</summary>
     public static IReadOnlyList<string> SecretSettingNames { get; } =
-        [.. SeedSettings.Secrets, SeedSettings.InternalSecret, "CREDENTIAL_ENCRYPTION_KEY", "REDIS_PASSWORD", "SEARXNG_API_KEY", "IMAGE_API_KEY"];
+        [.. SeedSettings.Secrets, SeedSettings.InternalSecret, "CREDENTIAL_ENCRYPTION_KEY", "REDIS_PASSWORD", "IMAGE_API_KEY", "MCP_SERVERS"];
 
     /// <summary>The text with every known or secret-shaped value masked; the same instance when there was nothing to mask.</summary>
     public static string Redact(string text, params ReadOnlySpan<string?> knownSecrets)

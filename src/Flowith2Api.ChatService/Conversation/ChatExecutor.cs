@@ -78,7 +78,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
             {
                 var result = await attempt(lease);
                 activity?.SetTag("flowith2api.outcome", "success");
-                ChatTelemetry.RecordAttempt(number, "success");
+                ChatTelemetry.RecordAttempt(number, "success", lease.Credential.Masked);
                 await pool.ReportSuccessAsync(lease);
                 return result;
             }
@@ -87,7 +87,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
                 activity?.SetTag("flowith2api.outcome", e.Kind.ToString());
                 activity?.SetTag("error.type", e.Kind.ToString());
                 activity?.SetStatus(ActivityStatusCode.Error, e.Kind.ToString());
-                ChatTelemetry.RecordAttempt(number, e.Kind.ToString());
+                ChatTelemetry.RecordAttempt(number, e.Kind.ToString(), lease.Credential.Masked);
                 LogAttemptFailed(logger, number, lease.Credential.Masked, e.Kind, e.Message);
                 await pool.ReportFailureAsync(lease, e);
                 last = e;

@@ -202,7 +202,7 @@ public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
             var keyId = context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id ? id[0] : null;
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             stats.Record(context.Response.StatusCode, elapsed, firstByte, call, keyId);
-            ChatTelemetry.Finish(span, dialect, context.Response.StatusCode, elapsed, firstByte, call);
+            ChatTelemetry.Finish(span, dialect, context.Response.StatusCode, elapsed, firstByte, call, keyId);
         }
     }
 }

@@ -59,7 +59,7 @@ public static class ChatTelemetry
         Telemetry.ActivitySource.StartActivity("translate " + dialect + " request");
 
     /// <summary>Completes the chat span and records the request's instruments.</summary>
-    public static void Finish(Activity? activity, string dialect, int status, double elapsedMs, double? firstByteMs, ChatCall? call)
+    public static void Finish(Activity? activity, string dialect, int status, double elapsedMs, double? firstByteMs, ChatCall? call, string? keyId)
     {
         var model = call?.Model ?? "unknown";
         var stream = call?.Stream ?? false;
@@ -115,6 +115,7 @@ public static class ChatTelemetry
         }
 
         activity.SetTag("http.response.status_code", status);
+        activity.SetTag("flowith2api.key_id", keyId);
         if (status >= 400)
         {
             activity.SetTag("error.type", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -127,10 +128,11 @@ public static class ChatTelemetry
         activity.Dispose();
     }
 
-    /// <summary>Counts one upstream attempt and, when it was not the first, one retry.</summary>
-    public static void RecordAttempt(int number, string outcome)
+    /// <summary>Counts one upstream attempt (by outcome and masked credential) and, when it was not the first, one retry.</summary>
+    public static void RecordAttempt(int number, string outcome, string credentialMasked)
     {
-        Attempts.Add(1, new KeyValuePair<string, object?>("flowith2api.outcome", outcome));
+        Attempts.Add(1, new KeyValuePair<string, object?>("flowith2api.outcome", outcome),
+            new KeyValuePair<string, object?>("flowith2api.credential", credentialMasked));
         if (number > 1)
         {
             Retries.Add(1);

@@ -61,6 +61,7 @@ public sealed class TelemetryTests
         Assert.True((int)chat.GetTagItem("gen_ai.usage.output_tokens")! > 0);
         Assert.Equal(true, chat.GetTagItem("flowith2api.stream"));
         Assert.Equal("openai", chat.GetTagItem("flowith2api.dialect"));
+        Assert.False(string.IsNullOrEmpty(chat.GetTagItem("flowith2api.key_id") as string), "the caller's key id (never the key)");
 
         var translation = Assert.Single(trace, s => s.OperationName == "translate openai request");
         Assert.Equal(chat.SpanId, translation.ParentSpanId);

@@ -92,7 +92,7 @@ public static class Extensions
                 .AddSource(Telemetry.ActivitySourceName)
                 .AddSource("Yarp.ReverseProxy")
                 .AddSource("Npgsql")
-                .AddRedisInstrumentation()
+                .AddRedisInstrumentation(redis => redis.FlushInterval = TimeSpan.FromSeconds(1))
                 .AddAspNetCoreInstrumentation(options =>
                     options.Filter = context => !IsInfrastructurePath(context.Request.Path))
                 .AddHttpClientInstrumentation());

@@ -47,7 +47,7 @@ var gateway = builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launch
     .WithHttpEndpoint(port: settings.GatewayPort, name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck("/health")
-    .WithShutdownTiming(publishing)
+    .WithShutdownTiming(publishing, drainSeconds: 110)
     .WithEnvironment(SeedSettings.InternalSecret, secrets.InternalSecret)
     .WithEnvironment(SeedSettings.ApiKeys, secrets.ApiKeys)
     .WithEnvironment(SeedSettings.AdminKey, secrets.AdminKey)

@@ -65,9 +65,14 @@ internal static class ServiceResourceExtensions
     /// Deployed behind a load balancer, a service keeps answering for a few seconds after SIGTERM (reporting not
     /// ready) so the balancer stops sending before it stops listening; locally it stops at once.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithShutdownTiming(this IResourceBuilder<ProjectResource> service, bool publishMode) =>
+    /// <remarks>
+    /// The ChatService ends a stream properly when its drain runs out; the Gateway cannot (it only relays bytes), so it
+    /// is given a longer drain (<paramref name="drainSeconds"/>) than the services behind it.
+    /// </remarks>
+    public static IResourceBuilder<ProjectResource> WithShutdownTiming(this IResourceBuilder<ProjectResource> service, bool publishMode, int drainSeconds = 30) =>
         publishMode
-            ? service.WithEnvironment("SHUTDOWN_DELAY_SECONDS", "5").WithEnvironment("SHUTDOWN_DRAIN_SECONDS", "30")
+            ? service.WithEnvironment("SHUTDOWN_DELAY_SECONDS", "5")
+                .WithEnvironment("SHUTDOWN_DRAIN_SECONDS", drainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))
             : service;
 
     /// <summary>Passes the original project's (non-secret) environment variables through to a service.</summary>

@@ -19,6 +19,7 @@ public static class Extensions
 {
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
+    public const string ReadinessEndpointPath = "/ready";
     public const string MetricsEndpointPath = "/metrics";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -109,7 +110,7 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"])
-            .AddCheck<DrainingHealthCheck>("draining");
+            .AddCheck<DrainingHealthCheck>("draining", tags: ["ready"]);
         return builder;
     }
 
@@ -125,11 +126,14 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>Health (<c>/health</c>: every check), liveness (<c>/alive</c>), Prometheus text (<c>/metrics</c>).</summary>
+    /// <summary>Health (<c>/health</c>: every check), liveness (<c>/alive</c>), readiness (<c>/ready</c>), Prometheus text (<c>/metrics</c>).</summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
+        // Readiness for load balancers: only "am I draining" — a Redis or database blip must not take every replica
+        // out of rotation (the services degrade without them); /health keeps reporting those.
+        app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
         return app;
     }
@@ -137,5 +141,6 @@ public static class Extensions
     public static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>
         path.StartsWithSegments(HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(ReadinessEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(MetricsEndpointPath, StringComparison.OrdinalIgnoreCase);
 }

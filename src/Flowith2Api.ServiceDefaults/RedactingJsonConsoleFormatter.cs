@@ -88,11 +88,15 @@ public sealed class RedactingJsonConsoleFormatter() : ConsoleFormatter(Formatter
                 case bool flag:
                     json.WriteBoolean(key, flag);
                     break;
-                case int or long or short or byte or uint or ulong or ushort:
+                case int or long or short or byte or uint or ushort:
                     json.WriteNumber(key, Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
                     break;
-                case double or float or decimal:
-                    json.WriteNumber(key, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
+                case ulong big:
+                    json.WriteNumber(key, big);
+                    break;
+                case double or float or decimal when Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture) is var number
+                    && double.IsFinite(number):
+                    json.WriteNumber(key, number);
                     break;
                 default:
                     json.WriteString(key, Redaction.Redact(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? ""));

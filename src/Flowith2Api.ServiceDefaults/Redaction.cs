@@ -19,8 +19,11 @@ public static partial class Redaction
 
     private const int PrefixLength = MinimumSecretLength;
 
-    // Remembered secrets by their first characters, so a text is scanned once whatever the number of secrets.
+    // Remembered secrets by their first characters (longest first), so a text is scanned once whatever their number.
     private static readonly ConcurrentDictionary<string, string[]> Known = new(StringComparer.Ordinal);
+
+    // Which characters start a remembered secret: most positions of a text are skipped without a lookup.
+    private static readonly bool[] StartsSecret = new bool[char.MaxValue + 1];
 
     /// <summary>Registers secret values (a credential, a key) so that they are masked wherever they appear.</summary>
     public static void Remember(params ReadOnlySpan<string?> secrets)
@@ -30,15 +33,26 @@ public static partial class Redaction
             var value = secret?.Trim();
             if (!string.IsNullOrEmpty(value) && value.Length >= MinimumSecretLength)
             {
+                StartsSecret[value[0]] = true;
                 Known.AddOrUpdate(value[..PrefixLength], _ => [value],
-                    (_, existing) => existing.Contains(value, StringComparer.Ordinal) ? existing : [.. existing, value]);
+                    (_, existing) => existing.Contains(value, StringComparer.Ordinal)
+                        ? existing
+                        : [.. existing.Append(value).OrderByDescending(s => s.Length)]);
             }
         }
     }
 
-    /// <summary>Remembers every secret setting of the configuration (comma-separated lists split).</summary>
+    /// <summary>Remembers every secret setting of the configuration (lists split) and the passwords in connection strings.</summary>
     public static void RememberConfigured(IConfiguration configuration)
     {
+        foreach (var connectionString in configuration.GetSection("ConnectionStrings").GetChildren())
+        {
+            foreach (System.Text.RegularExpressions.Match match in ConnectionPassword().Matches(connectionString.Value ?? ""))
+            {
+                Remember(match.Groups[1].Value);
+            }
+        }
+
         foreach (var name in SecretSettingNames)
         {
             if (configuration[name] is { Length: > 0 } value)
@@ -53,7 +67,8 @@ public static partial class Redaction
 
     /// <summary>The settings whose values are secrets.</summary>
     public static IReadOnlyList<string> SecretSettingNames { get; } =
-        [.. SeedSettings.Secrets, SeedSettings.InternalSecret, "CREDENTIAL_ENCRYPTION_KEY", "REDIS_PASSWORD", "IMAGE_API_KEY", "MCP_SERVERS"];
+        [.. SeedSettings.Secrets, SeedSettings.InternalSecret, "CREDENTIAL_ENCRYPTION_KEY", "REDIS_PASSWORD", "IMAGE_API_KEY", "MCP_SERVERS",
+            "POSTGRES_PASSWORD", "ADMINDB_PASSWORD"];
 
     /// <summary>The text with every known or secret-shaped value masked; the same instance when there was nothing to mask.</summary>
     public static string Redact(string text, params ReadOnlySpan<string?> knownSecrets)
@@ -80,8 +95,9 @@ public static partial class Redaction
     }
 
     /// <summary>
-    /// Masks remembered secrets. A secret starts where a word starts (after a space, quote, '=', ':' …), so only those
-    /// positions are looked up by their first characters: the cost is linear in the text, not in the number of secrets.
+    /// Masks remembered secrets wherever they start (also right after a letter, as in URL-encoded or escaped text).
+    /// Only positions holding a character some secret starts with are looked up, by their first characters: the cost
+    /// is linear in the text, not in the number of secrets.
     /// </summary>
     private static string RedactKnown(string text)
     {
@@ -90,12 +106,7 @@ public static partial class Redaction
         var lookup = Known.GetAlternateLookup<ReadOnlySpan<char>>();
         for (var i = 0; i + PrefixLength <= text.Length; i++)
         {
-            if (i > 0 && char.IsAsciiLetterOrDigit(text[i - 1]))
-            {
-                continue;
-            }
-
-            if (!lookup.TryGetValue(text.AsSpan(i, PrefixLength), out var candidates))
+            if (!StartsSecret[text[i]] || !lookup.TryGetValue(text.AsSpan(i, PrefixLength), out var candidates))
             {
                 continue;
             }
@@ -115,6 +126,9 @@ public static partial class Redaction
 
         return result is null ? text : result.Append(text, copied, text.Length - copied).ToString();
     }
+
+    [GeneratedRegex(@"(?i)(?:password|pwd)\s*=\s*([^;,\s]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex ConnectionPassword();
 
     [GeneratedRegex(@"(?<![A-Za-z0-9])(?:flo[_-][A-Za-z0-9_\-]{12,}|sk-[A-Za-z0-9_\-]{12,})", RegexOptions.CultureInvariant)]
     private static partial Regex SecretShape();

@@ -31,6 +31,8 @@ public static class SettingsCatalog
         new("Storage", SeedSettings.SqlitePath, "./data/flowith.db", "AdminService", "SQLite database file (same as DATA_PATH)."),
         new("Storage", SeedSettings.DataPath, "./data/flowith.db", "AdminService", "SQLite database file (the original project's name)."),
         new("Storage", "ConnectionStrings__admindb", "", "AdminService", "PostgreSQL connection string (set by the AppHost). Secret."),
+        new("Storage", "ADMINDB_PASSWORD", "", "AdminService", "PostgreSQL password (the AppHost and the Kubernetes Secret set it with the connection string); masked in logs and spans. Secret."),
+        new("Storage", "POSTGRES_PASSWORD", "", "postgres", "Password of the PostgreSQL server the AppHost or the manifests start; masked in logs and spans. Secret."),
         new("Storage", SeedSettings.RedisUrl, "", "ChatService, Gateway, ToolService, AdminService", "Redis connection string when no ConnectionStrings__redis is given."),
         new("Storage", "ConnectionStrings__redis", "", "ChatService, Gateway, ToolService, AdminService", "Redis (set by the AppHost); without it state is per process. Secret."),
         new("Storage", "REDIS_PASSWORD", "", All, "Redis password (the AppHost and the Kubernetes Secret set it with the connection string); masked in every log and span. Secret."),

@@ -79,11 +79,18 @@ public sealed class DeploymentTests
             Assert.True(deployments.TryGetValue(name, out var deployment), $"{name} has a Deployment");
             var container = Assert.Single(deployment.Spec.Template.Spec.Containers);
             Assert.NotNull(container.ReadinessProbe?.HttpGet);
-            Assert.Equal("/health", container.ReadinessProbe.HttpGet.Path);
+            Assert.Equal("/ready", container.ReadinessProbe.HttpGet.Path);
             Assert.Equal("/alive", container.LivenessProbe?.HttpGet?.Path);
             Assert.True(container.Resources?.Limits?.ContainsKey("cpu") == true && container.Resources.Limits.ContainsKey("memory"), $"{name} has limits");
             Assert.True(container.SecurityContext?.RunAsNonRoot == true, $"{name} runs as non-root");
-            Assert.True(deployment.Spec.Template.Spec.TerminationGracePeriodSeconds >= 35, $"{name} has time to drain");
+            // The pod is killed only after the service's own shutdown budget (delay + drain + 5 s grace) has passed.
+            var env = resource.GetProperty("env");
+            var budget = int.Parse(env.GetProperty("SHUTDOWN_DELAY_SECONDS").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
+                + int.Parse(container.Env.FirstOrDefault(e => e.Name == "SHUTDOWN_DRAIN_SECONDS")?.Value ?? config.Data["SHUTDOWN_DRAIN_SECONDS"],
+                    System.Globalization.CultureInfo.InvariantCulture) + 5;
+            Assert.Equal(env.GetProperty("SHUTDOWN_DRAIN_SECONDS").GetString(),
+                container.Env.FirstOrDefault(e => e.Name == "SHUTDOWN_DRAIN_SECONDS")?.Value ?? config.Data["SHUTDOWN_DRAIN_SECONDS"]);
+            Assert.True(deployment.Spec.Template.Spec.TerminationGracePeriodSeconds > budget, $"{name} has time to drain");
 
             // Every variable the manifest gives the service reaches its container (directly, or from the ConfigMap).
             var names = container.Env.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);

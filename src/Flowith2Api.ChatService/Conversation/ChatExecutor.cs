@@ -78,7 +78,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
             {
                 var result = await attempt(lease);
                 activity?.SetTag("flowith2api.outcome", "success");
-                ChatTelemetry.RecordAttempt(number, "success", lease.Credential.Masked);
+                ChatTelemetry.RecordAttempt(number, "success", lease.Credential.Id);
                 await pool.ReportSuccessAsync(lease);
                 return result;
             }
@@ -87,7 +87,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
                 activity?.SetTag("flowith2api.outcome", e.Kind.ToString());
                 activity?.SetTag("error.type", e.Kind.ToString());
                 activity?.SetStatus(ActivityStatusCode.Error, e.Kind.ToString());
-                ChatTelemetry.RecordAttempt(number, e.Kind.ToString(), lease.Credential.Masked);
+                ChatTelemetry.RecordAttempt(number, e.Kind.ToString(), lease.Credential.Id);
                 LogAttemptFailed(logger, number, lease.Credential.Masked, e.Kind, e.Message);
                 await pool.ReportFailureAsync(lease, e);
                 last = e;
@@ -157,6 +157,7 @@ public sealed partial class ChatExecutor(FlowithClient flowith, ICredentialPool 
             activity.SetTag("gen_ai.operation.name", "chat");
             activity.SetTag("gen_ai.request.model", request.UpstreamModel ?? request.PublicModel);
             activity.SetTag("flowith2api.credential", lease.Credential.Masked);
+            activity.SetTag("flowith2api.credential_id", lease.Credential.Id);
             activity.SetTag("flowith2api.attempt", number);
             activity.SetTag("flowith2api.stream", request.Stream);
             activity.SetTag(Telemetry.RequestIdTag, requestId);

@@ -192,17 +192,35 @@ public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
             firstByte = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             return Task.CompletedTask;
         });
+        Exception? failure = null;
         try
         {
             await next(context);
         }
+        catch (Exception e)
+        {
+            failure = e;
+            span?.AddException(e);
+            throw;
+        }
         finally
         {
+            // An exception that escapes becomes a 500 further out (or nothing, when the client went away): count it so.
+            var status = failure is null ? context.Response.StatusCode
+                : context.RequestAborted.IsCancellationRequested ? 499
+                : context.Response.HasStarted ? context.Response.StatusCode : StatusCodes.Status500InternalServerError;
             var call = context.Features.Get<ChatCall>();
             var keyId = context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id ? id[0] : null;
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            stats.Record(context.Response.StatusCode, elapsed, firstByte, call, keyId);
-            ChatTelemetry.Finish(span, dialect, context.Response.StatusCode, elapsed, firstByte, call, keyId);
+            try
+            {
+                stats.Record(status, elapsed, firstByte, call, keyId);
+                ChatTelemetry.Record(dialect, status, elapsed, firstByte, call);
+            }
+            finally
+            {
+                ChatTelemetry.Finish(span, status, call, keyId);
+            }
         }
     }
 }

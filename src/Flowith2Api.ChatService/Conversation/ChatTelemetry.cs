@@ -58,17 +58,17 @@ public static class ChatTelemetry
     public static Activity? StartTranslation(string dialect) =>
         Telemetry.ActivitySource.StartActivity("translate " + dialect + " request");
 
-    /// <summary>Completes the chat span and records the request's instruments.</summary>
-    public static void Finish(Activity? activity, string dialect, int status, double elapsedMs, double? firstByteMs, ChatCall? call, string? keyId)
+    /// <summary>Records the request's instruments.</summary>
+    public static void Record(string dialect, int status, double elapsedMs, double? firstByteMs, ChatCall? call)
     {
-        var model = call?.Model ?? "unknown";
-        var stream = call?.Stream ?? false;
+        // The resolved catalogue model, not the client's string: wildcard aliases must not mint new series.
+        var model = call?.UpstreamModel ?? "unknown";
         var tags = new TagList
         {
             { "flowith2api.dialect", dialect },
             { "gen_ai.request.model", model },
             { "http.response.status_code", status },
-            { "flowith2api.stream", stream },
+            { "flowith2api.stream", call?.Stream ?? false },
         };
         Requests.Add(1, tags);
         Duration.Record(elapsedMs / 1000, tags);
@@ -77,62 +77,76 @@ public static class ChatTelemetry
             TimeToFirstToken.Record(first / 1000, tags);
         }
 
-        if (call is not null)
+        if (call is null)
         {
-            Overhead.Record(Math.Max(0, call.Overhead.TotalSeconds), tags);
-            if (status < 400)
-            {
-                TokenUsage.Record(call.InputTokens, new TagList
-                {
-                    { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", ProviderName }, { "gen_ai.request.model", model }, { "gen_ai.token.type", "input" },
-                });
-                TokenUsage.Record(call.OutputTokens, new TagList
-                {
-                    { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", ProviderName }, { "gen_ai.request.model", model }, { "gen_ai.token.type", "output" },
-                });
-            }
+            return;
         }
 
+        Overhead.Record(Math.Max(0, call.Overhead.TotalSeconds), tags);
+        if (status < 400)
+        {
+            TokenUsage.Record(call.InputTokens, new TagList
+            {
+                { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", ProviderName }, { "gen_ai.request.model", model }, { "gen_ai.token.type", "input" },
+            });
+            TokenUsage.Record(call.OutputTokens, new TagList
+            {
+                { "gen_ai.operation.name", "chat" }, { "gen_ai.provider.name", ProviderName }, { "gen_ai.request.model", model }, { "gen_ai.token.type", "output" },
+            });
+        }
+    }
+
+    /// <summary>Completes the chat span: named after the model, with the outcome and usage.</summary>
+    public static void Finish(Activity? activity, int status, ChatCall? call, string? keyId)
+    {
         if (activity is null)
         {
             return;
         }
 
-        if (call?.Model is { } publicModel)
+        try
         {
-            activity.DisplayName = "chat " + publicModel;
-            activity.SetTag("gen_ai.request.model", publicModel);
-        }
-
-        if (call is not null)
-        {
-            activity.SetTag("gen_ai.response.model", call.UpstreamModel ?? call.Model);
-            activity.SetTag("gen_ai.usage.input_tokens", call.InputTokens);
-            activity.SetTag("gen_ai.usage.output_tokens", call.OutputTokens);
-            activity.SetTag("flowith2api.stream", call.Stream);
-            activity.SetTag("flowith2api.attempts", call.Attempts);
-            activity.SetTag(Telemetry.RequestIdTag, call.RequestId);
-        }
-
-        activity.SetTag("http.response.status_code", status);
-        activity.SetTag("flowith2api.key_id", keyId);
-        if (status >= 400)
-        {
-            activity.SetTag("error.type", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (status >= 500)
+            if (call?.Model is { } publicModel)
             {
-                activity.SetStatus(ActivityStatusCode.Error);
+                activity.DisplayName = "chat " + publicModel;
+                activity.SetTag("gen_ai.request.model", publicModel);
+            }
+
+            if (call is not null)
+            {
+                activity.SetTag("gen_ai.response.model", call.UpstreamModel ?? call.Model);
+                activity.SetTag("gen_ai.usage.input_tokens", call.InputTokens);
+                activity.SetTag("gen_ai.usage.output_tokens", call.OutputTokens);
+                activity.SetTag("flowith2api.stream", call.Stream);
+                activity.SetTag("flowith2api.attempts", call.Attempts);
+                activity.SetTag(Telemetry.RequestIdTag, call.RequestId);
+            }
+
+            activity.SetTag("http.response.status_code", status);
+            activity.SetTag("flowith2api.key_id", keyId);
+            if (status >= 400)
+            {
+                activity.SetTag("error.type", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (status >= 500)
+                {
+                    activity.SetStatus(ActivityStatusCode.Error);
+                }
             }
         }
-
-        activity.Dispose();
+        finally
+        {
+            activity.Dispose();
+        }
     }
 
-    /// <summary>Counts one upstream attempt (by outcome and masked credential) and, when it was not the first, one retry.</summary>
-    public static void RecordAttempt(int number, string outcome, string credentialMasked)
+    /// <summary>
+    /// Counts one upstream attempt (by outcome and credential id — the hash-derived id the admin list shows next to
+    /// the masked value; masks can collide) and, when it was not the first, one retry.
+    /// </summary>
+    public static void RecordAttempt(int number, string outcome, string credentialId)
     {
         Attempts.Add(1, new KeyValuePair<string, object?>("flowith2api.outcome", outcome),
-            new KeyValuePair<string, object?>("flowith2api.credential", credentialMasked));
+            new KeyValuePair<string, object?>("flowith2api.credential_id", credentialId));
         if (number > 1)
         {
             Retries.Add(1);

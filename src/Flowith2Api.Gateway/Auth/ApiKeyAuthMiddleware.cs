@@ -76,7 +76,8 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
 
     private static bool IsAnonymous(PathString path) =>
         path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
-        || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase);
+        || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(Extensions.ReadinessEndpointPath, StringComparison.OrdinalIgnoreCase);
 
     private static ReadOnlySpan<char> ReadPresentedKey(IHeaderDictionary headers)
     {

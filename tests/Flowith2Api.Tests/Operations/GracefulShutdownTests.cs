@@ -27,7 +27,7 @@ public sealed class GracefulShutdownTests
         Assert.Equal(Answer, text.Content);
         Assert.True(text.Done, "the stream ended with [DONE]");
         Assert.Null(text.Error);
-        Assert.True(chat.SawNotReady, "/health answered 503 while draining");
+        Assert.True(chat.SawNotReady, "/ready answered 503 while draining");
         Assert.True(await chat.WaitForExitAsync(TimeSpan.FromSeconds(20)), "the process exited after the drain");
     }
 
@@ -188,7 +188,7 @@ public sealed class GracefulShutdownTests
                 {
                     try
                     {
-                        using var health = await probe.GetAsync("/health", _watch.Token);
+                        using var health = await probe.GetAsync("/ready", _watch.Token);
                         SawNotReady |= health.StatusCode == HttpStatusCode.ServiceUnavailable;
                     }
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -62,6 +63,29 @@ public sealed class JsonLogFormatterTests
         Assert.Equal($"token={SeedSettings.Mask(secret)}; done", Redaction.Redact($"token={secret}; done"));
         Assert.Equal($"\"{SeedSettings.Mask(secret)}\"", Redaction.Redact($"\"{secret}\""));
         Assert.Equal("nothing to see", Redaction.Redact("nothing to see"));
-        Assert.Equal("xZq8-remembered.secret_value", Redaction.Redact("xZq8-remembered.secret_value")); // inside a word: not this secret
+        Assert.Equal($"x{SeedSettings.Mask(secret)}", Redaction.Redact($"x{secret}")); // right after a letter (URL-encoded, escaped)
+        Assert.Equal($"%3D{SeedSettings.Mask(secret)}", Redaction.Redact($"%3D{secret}"));
+    }
+
+    [Fact]
+    public void The_longer_of_two_secrets_sharing_a_prefix_is_masked_whole()
+    {
+        const string shorter = "Pp7prefix-shared-one";
+        const string longer = "Pp7prefix-shared-one-and-more-secret";
+        Redaction.Remember(shorter, longer);
+
+        Assert.Equal($"[{SeedSettings.Mask(longer)}]", Redaction.Redact($"[{longer}]"));
+        Assert.Equal($"[{SeedSettings.Mask(shorter)}]", Redaction.Redact($"[{shorter}]"));
+    }
+
+    [Fact]
+    public void Passwords_in_configured_connection_strings_are_remembered()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:admindb"] = "Host=db;Username=u;Password=Pg-secret-pass-77;Database=d" })
+            .Build();
+        Redaction.RememberConfigured(configuration);
+
+        Assert.DoesNotContain("Pg-secret-pass-77", Redaction.Redact("login failed for Pg-secret-pass-77"), StringComparison.Ordinal);
     }
 }

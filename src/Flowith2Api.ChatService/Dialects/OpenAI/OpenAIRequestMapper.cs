@@ -282,7 +282,7 @@ public static class OpenAIRequestMapper
     }
 
     /// <summary>Content as a string, or parts (text, image_url, …) flattened to text for the seek API.</summary>
-    private static RequestError? FlattenContent(JsonElement? content, string param, out string text)
+    internal static RequestError? FlattenContent(JsonElement? content, string param, out string text)
     {
         text = "";
         if (content is not { } element || element.ValueKind == JsonValueKind.Null)
@@ -313,7 +313,7 @@ public static class OpenAIRequestMapper
 
             switch (type.GetString())
             {
-                case "text" or "input_text":
+                case "text" or "input_text" or "output_text":
                     if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
                     {
                         return new RequestError($"{partParam}.text must be a string.", $"{partParam}.text");
@@ -404,7 +404,7 @@ public static class OpenAIRequestMapper
             case "text":
                 return null;
             case "json_object":
-                instruction = "Respond with one valid JSON object only: no text before or after it, no code fences.";
+                instruction = JsonObjectInstruction;
                 return null;
             case "json_schema":
                 if (!element.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object
@@ -413,13 +413,17 @@ public static class OpenAIRequestMapper
                     return new RequestError("'response_format.json_schema.schema' is required for the json_schema type.", "response_format.json_schema");
                 }
 
-                instruction = "Respond with one valid JSON value only, conforming to this JSON Schema, with no text before or after it and no code fences: "
-                    + schema.GetRawText();
+                instruction = SchemaInstruction(schema);
                 return null;
             default:
                 return new RequestError($"'response_format.type' '{Truncate(type.GetString())}' is not one of text, json_object, json_schema.", "response_format.type");
         }
     }
 
-    private static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+    internal const string JsonObjectInstruction = "Respond with one valid JSON object only: no text before or after it, no code fences.";
+
+    internal static string SchemaInstruction(JsonElement schema) =>
+        "Respond with one valid JSON value only, conforming to this JSON Schema, with no text before or after it and no code fences: " + schema.GetRawText();
+
+    internal static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
 }

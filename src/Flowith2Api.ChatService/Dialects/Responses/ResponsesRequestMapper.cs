@@ -1,0 +1,353 @@
+using System.Text.Json;
+using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Tools;
+
+namespace Flowith2Api.ChatService.Dialects.Responses;
+
+/// <summary>
+/// Turns a Responses API request into the dialect-neutral conversation: <c>instructions</c> become the system message,
+/// <c>input</c> (a string or message / function_call / function_call_output items) the turns, function tools the
+/// emulated tools, <c>text.format</c> an output instruction. <c>previous_response_id</c> is resolved by the caller.
+/// </summary>
+public static class ResponsesRequestMapper
+{
+    public static RequestError? TryMap(ResponsesRequest body, string? defaultModel, out ConversationRequest request)
+    {
+        request = null!;
+        if (body.MaxOutputTokens is < 1)
+        {
+            return new RequestError("'max_output_tokens' must be a positive integer.", "max_output_tokens");
+        }
+
+        if (body.Temperature is < 0 or > 2 || (body.Temperature is { } t && double.IsNaN(t)))
+        {
+            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
+        }
+
+        if (body.TopP is < 0 or > 1 || (body.TopP is { } p && double.IsNaN(p)))
+        {
+            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
+        }
+
+        if (body.Reasoning?.Effort is { } effort && effort is not ("none" or "minimal" or "low" or "medium" or "high"))
+        {
+            return new RequestError("'reasoning.effort' must be one of none, minimal, low, medium, high.", "reasoning.effort");
+        }
+
+        var formatError = ReadFormat(body.Text?.Format, out var formatInstruction);
+        if (formatError is not null)
+        {
+            return formatError;
+        }
+
+        var toolsError = ReadTools(body.Tools, out var tools);
+        if (toolsError is not null)
+        {
+            return toolsError;
+        }
+
+        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var toolChoice);
+        if (choiceError is not null)
+        {
+            return choiceError;
+        }
+
+        var messages = new List<ConversationMessage>();
+        if (!string.IsNullOrEmpty(body.Instructions))
+        {
+            messages.Add(new ConversationMessage(ConversationRole.System, body.Instructions));
+        }
+
+        var inputError = ReadInput(body.Input, messages, requireInput: body.PreviousResponseId is null);
+        if (inputError is not null)
+        {
+            return inputError;
+        }
+
+        var model = string.IsNullOrWhiteSpace(body.Model)
+            ? (string.IsNullOrWhiteSpace(defaultModel) ? OpenAIRequestMapper.DefaultPublicModel : defaultModel)
+            : body.Model.Trim();
+        request = new ConversationRequest
+        {
+            Messages = messages,
+            PublicModel = model,
+            UpstreamModel = string.Equals(model, OpenAIRequestMapper.DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : model,
+            Stream = body.Stream == true,
+            MaxTokens = body.MaxOutputTokens,
+            Temperature = body.Temperature,
+            TopP = body.TopP,
+            FormatInstruction = formatInstruction,
+            Tools = tools,
+            ToolChoice = toolChoice,
+            ParallelToolCalls = body.ParallelToolCalls ?? true,
+            WantsReasoning = body.Reasoning?.Effort is { } wanted && wanted is not ("none" or "minimal"),
+        };
+        return null;
+    }
+
+    private static RequestError? ReadInput(JsonElement? input, List<ConversationMessage> messages, bool requireInput)
+    {
+        if (input is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return requireInput ? new RequestError("'input' is required: a string or an array of input items.", "input", "missing_required_parameter") : null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            messages.Add(new ConversationMessage(ConversationRole.User, element.GetString()!));
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError("'input' must be a string or an array of input items.", "input");
+        }
+
+        if (element.GetArrayLength() == 0 && requireInput)
+        {
+            return new RequestError("'input' must contain at least one item.", "input");
+        }
+
+        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            var param = $"input[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                return new RequestError($"{param} must be an object (a message, function_call or function_call_output item).", param);
+            }
+
+            var type = item.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : "message";
+            var error = type switch
+            {
+                "message" => ReadMessage(item, param, messages),
+                "function_call" => ReadFunctionCall(item, param, messages, callNames),
+                "function_call_output" => ReadFunctionOutput(item, param, messages, callNames),
+                "reasoning" => null, // earlier reasoning is not sent back upstream
+                _ => new RequestError($"{param}.type '{OpenAIRequestMapper.Truncate(type)}' is not supported; use message, function_call or function_call_output.",
+                    $"{param}.type"),
+            };
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    private static RequestError? ReadMessage(JsonElement item, string param, List<ConversationMessage> messages)
+    {
+        var roleName = item.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+        ConversationRole role;
+        switch (roleName)
+        {
+            case "system" or "developer":
+                role = ConversationRole.System;
+                break;
+            case "user":
+                role = ConversationRole.User;
+                break;
+            case "assistant":
+                role = ConversationRole.Assistant;
+                break;
+            case null:
+                return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
+            default:
+                return new RequestError($"{param}.role '{OpenAIRequestMapper.Truncate(roleName)}' is not one of system, developer, user, assistant.", $"{param}.role");
+        }
+
+        JsonElement? content = item.TryGetProperty("content", out var c) ? c : null;
+        if (content is null || content.Value.ValueKind == JsonValueKind.Null)
+        {
+            return new RequestError($"{param}.content is required.", $"{param}.content", "missing_required_parameter");
+        }
+
+        var error = OpenAIRequestMapper.FlattenContent(content, $"{param}.content", out var text);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        messages.Add(new ConversationMessage(role, text));
+        return null;
+    }
+
+    private static RequestError? ReadFunctionCall(JsonElement item, string param, List<ConversationMessage> messages, Dictionary<string, string> callNames)
+    {
+        if (!item.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+        {
+            return new RequestError($"{param}.name is required.", $"{param}.name", "missing_required_parameter");
+        }
+
+        var arguments = item.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
+        if (item.TryGetProperty("call_id", out var id) && id.ValueKind == JsonValueKind.String)
+        {
+            callNames[id.GetString()!] = name.GetString()!;
+        }
+
+        var call = ToolCallFormat.RenderCall(name.GetString()!, arguments);
+        // Consecutive calls of one assistant turn stay in one assistant message, as the upstream saw them.
+        if (messages.Count > 0 && messages[^1].Role == ConversationRole.Assistant)
+        {
+            messages[^1] = messages[^1] with { Text = messages[^1].Text.Length == 0 ? call : messages[^1].Text + "\n" + call };
+        }
+        else
+        {
+            messages.Add(new ConversationMessage(ConversationRole.Assistant, call));
+        }
+
+        return null;
+    }
+
+    private static RequestError? ReadFunctionOutput(JsonElement item, string param, List<ConversationMessage> messages, Dictionary<string, string> callNames)
+    {
+        if (!item.TryGetProperty("call_id", out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError($"{param}.call_id is required.", $"{param}.call_id", "missing_required_parameter");
+        }
+
+        string output;
+        if (item.TryGetProperty("output", out var o) && o.ValueKind == JsonValueKind.String)
+        {
+            output = o.GetString()!;
+        }
+        else if (item.TryGetProperty("output", out o) && o.ValueKind == JsonValueKind.Array)
+        {
+            var error = OpenAIRequestMapper.FlattenContent(o, $"{param}.output", out output);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+        else
+        {
+            return new RequestError($"{param}.output is required (a string or content parts).", $"{param}.output", "missing_required_parameter");
+        }
+
+        var callId = id.GetString()!;
+        messages.Add(new ConversationMessage(ConversationRole.Tool,
+            ToolCallFormat.RenderResult(callNames.TryGetValue(callId, out var name) ? name : null, callId, output, isError: false)));
+        return null;
+    }
+
+    /// <summary>Function tools (<c>{"type":"function","name","description","parameters"}</c>); hosted tools are not offered here.</summary>
+    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
+    {
+        tools = [];
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError("'tools' must be an array of function tools.", "tools");
+        }
+
+        var list = new List<ToolDefinition>();
+        var index = 0;
+        foreach (var tool in element.EnumerateArray())
+        {
+            var param = $"tools[{index++}]";
+            var type = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+            if (type != "function")
+            {
+                return new RequestError(
+                    $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}}; hosted tools ('{OpenAIRequestMapper.Truncate(type)}') are not available.",
+                    param, "unsupported_parameter");
+            }
+
+            if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            {
+                return new RequestError($"{param}.name is required.", $"{param}.name", "missing_required_parameter");
+            }
+
+            var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            JsonElement? schema = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
+            list.Add(new ToolDefinition(name.GetString()!, description, schema));
+        }
+
+        tools = list;
+        return null;
+    }
+
+    /// <summary><c>tool_choice</c>: none, auto, required, or <c>{"type":"function","name"}</c>.</summary>
+    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
+    {
+        choice = ToolChoice.Auto;
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"name\"}.";
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            switch (element.GetString())
+            {
+                case "auto":
+                    return null;
+                case "none":
+                    choice = new ToolChoice(ToolChoiceMode.None);
+                    return null;
+                case "required":
+                    choice = new ToolChoice(ToolChoiceMode.Required);
+                    return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
+                default:
+                    return new RequestError(Shape, "tool_choice");
+            }
+        }
+
+        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+        {
+            var wanted = name.GetString()!;
+            if (!tools.Any(t => t.Name == wanted))
+            {
+                return new RequestError($"'tool_choice' names the function '{OpenAIRequestMapper.Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
+            }
+
+            choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
+            return null;
+        }
+
+        return new RequestError(Shape, "tool_choice");
+    }
+
+    /// <summary><c>text.format</c>: text, json_object, or json_schema with the schema inline.</summary>
+    private static RequestError? ReadFormat(JsonElement? format, out string? instruction)
+    {
+        instruction = null;
+        if (format is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError("'text.format' must be an object with a 'type' of text, json_object or json_schema.", "text.format");
+        }
+
+        switch (type.GetString())
+        {
+            case "text":
+                return null;
+            case "json_object":
+                instruction = OpenAIRequestMapper.JsonObjectInstruction;
+                return null;
+            case "json_schema":
+                if (!element.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+                {
+                    return new RequestError("'text.format.schema' is required for the json_schema type.", "text.format.schema", "missing_required_parameter");
+                }
+
+                instruction = OpenAIRequestMapper.SchemaInstruction(schema);
+                return null;
+            default:
+                return new RequestError($"'text.format.type' '{OpenAIRequestMapper.Truncate(type.GetString())}' is not one of text, json_object, json_schema.",
+                    "text.format.type");
+        }
+    }
+}

@@ -17,6 +17,7 @@ public static class ChatServiceApp
         app.UseMiddleware<Conversation.ChatStatsMiddleware>();
         app.MapDefaultEndpoints();
         app.MapOpenAIChatCompletionsApi();
+        app.MapOpenAIResponsesApi();
         app.MapModelsApi();
         app.MapAnthropicMessagesApi();
         app.MapAdminSessionsApi();

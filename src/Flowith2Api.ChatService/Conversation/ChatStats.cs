@@ -177,14 +177,16 @@ public sealed class ChatStatsMiddleware(RequestDelegate next, ChatStats stats)
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        if (!(path.StartsWithSegments("/v1/chat/completions") || (path.StartsWithSegments("/v1/messages") && !path.Value!.EndsWith("/count_tokens", StringComparison.Ordinal))))
+        var isResponses = HttpMethods.IsPost(context.Request.Method) && path.Equals("/v1/responses", StringComparison.Ordinal);
+        if (!(isResponses || path.StartsWithSegments("/v1/chat/completions")
+            || (path.StartsWithSegments("/v1/messages") && !path.Value!.EndsWith("/count_tokens", StringComparison.Ordinal))))
         {
             await next(context);
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var dialect = path.StartsWithSegments("/v1/messages") ? "anthropic" : "openai";
+        var dialect = isResponses ? "responses" : path.StartsWithSegments("/v1/messages") ? "anthropic" : "openai";
         var span = ChatTelemetry.StartChat(dialect);
         double? firstByte = null;
         context.Response.OnStarting(() =>

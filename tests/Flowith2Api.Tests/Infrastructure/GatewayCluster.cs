@@ -262,6 +262,17 @@ public sealed class GatewayCluster : IAsyncDisposable
             RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
         });
 
+    /// <summary>The official OpenAI SDK's Responses client pointed at the Gateway.</summary>
+#pragma warning disable OPENAI001 // the Responses client is marked for evaluation in the SDK
+    public OpenAI.Responses.ResponsesClient CreateOpenAIResponsesClient(string apiKey = UserKey) =>
+        new(new ApiKeyCredential(apiKey), new OpenAI.Responses.ResponsesClientOptions
+        {
+            Endpoint = new Uri(GatewayUri, "/v1"),
+            NetworkTimeout = TimeSpan.FromSeconds(30),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
+        });
+#pragma warning restore OPENAI001
+
     /// <summary>The official Anthropic SDK pointed at the Gateway (no retries, responses validated on arrival).</summary>
     public global::Anthropic.AnthropicClient CreateAnthropicClient(string apiKey = UserKey) =>
         new(new global::Anthropic.Core.ClientOptions

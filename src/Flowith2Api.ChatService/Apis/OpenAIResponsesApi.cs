@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Dialects.Responses;
+using Flowith2Api.ChatService.Models;
+using Flowith2Api.ChatService.ServerTools;
+using Flowith2Api.ChatService.Sessions;
+using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace Flowith2Api.ChatService.Apis;
+
+/// <summary><c>POST /v1/responses</c>: the OpenAI Responses dialect on the same conversation model as chat completions.</summary>
+public static partial class OpenAIResponsesApi
+{
+    public static IEndpointRouteBuilder MapOpenAIResponsesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/responses", CreateResponseAsync);
+        return app;
+    }
+
+    public static async Task CreateResponseAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog,
+        SessionService sessions, TokenCounter tokens, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
+    {
+        var aborted = context.RequestAborted;
+        ResponsesRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(context.Request.Body, ResponsesJsonContext.Default.ResponsesRequest, aborted);
+        }
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
+                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).", "invalid_request_error", "invalid_json");
+            return;
+        }
+
+        if (body is null)
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error", "invalid_json");
+            return;
+        }
+
+        if (body.PreviousResponseId is not null)
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
+                "'previous_response_id' is not available on this gateway yet: send the whole conversation in 'input'.",
+                "invalid_request_error", "unsupported_parameter", "previous_response_id");
+            return;
+        }
+
+        if (body.Stream == true)
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
+                "Streaming responses ('stream': true) are not available on this gateway yet; use /v1/chat/completions for streams.",
+                "invalid_request_error", "unsupported_parameter", "stream");
+            return;
+        }
+
+        var settings = options.CurrentValue;
+        RequestError? error;
+        ConversationRequest request;
+        using (ChatTelemetry.StartTranslation("responses"))
+        {
+            error = ResponsesRequestMapper.TryMap(body, settings.DefaultModel, out request);
+        }
+
+        if (error is not null)
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, error.Message, "invalid_request_error", error.Code, error.Param);
+            return;
+        }
+
+        var model = await catalog.ResolveAsync(request.PublicModel, aborted);
+        if (model is null)
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound, ModelsApi.NotFoundMessage(request.PublicModel),
+                "invalid_request_error", "model_not_found", "model");
+            return;
+        }
+
+        var (offered, serverTools) = await toolLoop.OfferAsync(request, aborted);
+        request = offered with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(offered, settings) };
+        var call = new ChatCall(context.TraceIdentifier) { Model = request.PublicModel, UpstreamModel = model.UpstreamId, Stream = request.Stream };
+        context.Features.Set(call);
+        var turn = new TurnContext(executor, toolLoop, sessions, null, tokens, request, call, serverTools, SessionService.OwnerOf(context));
+        var echo = new ResponseEcho(ResponsesWriter.NewId("resp"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel, body);
+        try
+        {
+            var state = await turn.ToolLoop.CompleteAsync(turn.Request, turn.ServerTools, turn.Call, turn.KeyId, aborted);
+            var (summary, usage, finish) = await turn.FinishAsync(state);
+            call.WriteTimingHeaders(context.Response);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+            {
+                ResponsesWriter.WriteResponse(json, echo, finish == AnswerFinish.MaxTokens ? "incomplete" : "completed", summary, new ResponseOutputIds(),
+                    usage, finish == AnswerFinish.MaxTokens ? "max_output_tokens" : null);
+            }
+
+            await context.Response.BodyWriter.FlushAsync(aborted);
+        }
+        catch (UpstreamException e)
+        {
+            LogFailed(logger, e.Kind, e.Message);
+            call.WriteTimingHeaders(context.Response);
+            var (status, type, code) = UpstreamErrors.Classify(e);
+            UpstreamErrors.WriteRetryAfter(context.Response, e);
+            await OpenAIErrors.WriteAsync(context, status, e.Message, type, code);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; the upstream call was cancelled with it.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Response failed ({Kind}): {Message}")]
+    private static partial void LogFailed(ILogger logger, UpstreamFailureKind kind, string message);
+}

@@ -1,0 +1,97 @@
+#pragma warning disable OPENAI001 // the SDK's Responses client is marked for evaluation
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Flowith2Api.FakeFlowith;
+using Flowith2Api.Tests.Infrastructure;
+
+namespace Flowith2Api.Tests.Responses;
+
+public sealed class ResponsesApiTests : IClassFixture<GatewayClusterFixture>
+{
+    private readonly GatewayClusterFixture _shared;
+
+    public ResponsesApiTests(GatewayClusterFixture shared) => _shared = shared;
+
+    private GatewayCluster Cluster => _shared.Cluster;
+
+    [Fact]
+    public async Task The_official_sdk_gets_a_plain_text_response_through_the_gateway()
+    {
+        var client = Cluster.CreateOpenAIResponsesClient();
+
+        var result = (await client.CreateResponseAsync("gpt-4.1-mini", "Say hello.", null)).Value;
+
+        Assert.Equal(OpenAI.Responses.ResponseStatus.Completed, result.Status);
+        Assert.Equal("gpt-4.1-mini", result.Model);
+        Assert.False(string.IsNullOrEmpty(result.GetOutputText()));
+        Assert.StartsWith("resp_", result.Id, StringComparison.Ordinal);
+        Assert.True(result.Usage.InputTokenCount > 0);
+        Assert.True(result.Usage.OutputTokenCount > 0);
+        var seek = Cluster.Fake.Requests.All.Last(r => r.Path.EndsWith("/seek", StringComparison.Ordinal));
+        Assert.Contains("Say hello.", seek.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Think_tags_become_a_reasoning_item_with_its_summary_and_the_text_a_message()
+    {
+        using var http = Cluster.CreateClient();
+        var requestId = "req-responses-think-" + Guid.NewGuid().ToString("N");
+        Cluster.Fake.Scenarios.ForRequestId(requestId, FakeScenario.Parse("text=%3Cthink%3EConsider%20it.%3C%2Fthink%3EThe%20answer."));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = new StringContent("""{"model":"gpt-4.1-mini","input":[{"role":"user","content":[{"type":"input_text","text":"Think first."}]}],"reasoning":{"effort":"high","summary":"auto"},"metadata":{"ticket":"42"}}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-request-id", requestId);
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(body);
+        var root = json.RootElement;
+        Assert.Equal("response", root.GetProperty("object").GetString());
+        Assert.Equal("completed", root.GetProperty("status").GetString());
+        Assert.Equal("42", root.GetProperty("metadata").GetProperty("ticket").GetString());
+        var output = root.GetProperty("output").EnumerateArray().ToList();
+        Assert.Equal(["reasoning", "message"], output.Select(o => o.GetProperty("type").GetString()));
+        Assert.Equal("Consider it.", output[0].GetProperty("summary")[0].GetProperty("text").GetString());
+        Assert.Equal("The answer.", output[1].GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.Equal("output_text", output[1].GetProperty("content")[0].GetProperty("type").GetString());
+        Assert.True(root.GetProperty("usage").GetProperty("output_tokens_details").GetProperty("reasoning_tokens").GetInt32() > 0);
+    }
+
+    [Theory]
+    [InlineData("""{"model":"gpt-4.1-mini"}""", "input")]
+    [InlineData("""{"input":[{"role":"robot","content":"x"}]}""", "input[0].role")]
+    [InlineData("""{"input":"x","max_output_tokens":-1}""", "max_output_tokens")]
+    [InlineData("""{"input":"x","previous_response_id":"resp_123"}""", "previous_response_id")]
+    [InlineData("""not json""", null)]
+    public async Task Bad_input_is_a_400_in_openai_error_format(string body, string? param)
+    {
+        using var http = Cluster.CreateClient();
+
+        using var response = await http.PostAsync("/v1/responses", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var error = json.RootElement.GetProperty("error");
+        Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+        Assert.False(string.IsNullOrEmpty(error.GetProperty("message").GetString()));
+        if (param is not null)
+        {
+            Assert.Equal(param, error.GetProperty("param").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task A_response_needs_a_client_key()
+    {
+        using var anonymous = Cluster.CreateClient(apiKey: null);
+
+        using var response = await anonymous.PostAsync("/v1/responses", new StringContent("""{"input":"x"}""", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+}

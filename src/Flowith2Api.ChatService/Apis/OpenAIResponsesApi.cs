@@ -50,14 +50,6 @@ public static partial class OpenAIResponsesApi
             return;
         }
 
-        if (body.Stream == true)
-        {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                "Streaming responses ('stream': true) are not available on this gateway yet; use /v1/chat/completions for streams.",
-                "invalid_request_error", "unsupported_parameter", "stream");
-            return;
-        }
-
         var settings = options.CurrentValue;
         RequestError? error;
         ConversationRequest request;
@@ -88,6 +80,16 @@ public static partial class OpenAIResponsesApi
         var echo = new ResponseEcho(ResponsesWriter.NewId("resp"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel, body);
         try
         {
+            if (request.Stream)
+            {
+                using (context.RequestServices.GetRequiredService<ChatStats>().OpenStream())
+                {
+                    await StreamAsync(context, turn, echo);
+                }
+
+                return;
+            }
+
             var state = await turn.ToolLoop.CompleteAsync(turn.Request, turn.ServerTools, turn.Call, turn.KeyId, aborted);
             var (summary, usage, finish) = await turn.FinishAsync(state);
             call.WriteTimingHeaders(context.Response);
@@ -113,6 +115,55 @@ public static partial class OpenAIResponsesApi
         {
             // The client went away; the upstream call was cancelled with it.
         }
+    }
+
+    /// <summary>
+    /// The stream starts once the upstream has committed (as for chat completions: a failure before that is a plain
+    /// error response); later failures are an <c>error</c> event followed by <c>response.failed</c>.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext context, TurnContext turn, ResponseEcho echo)
+    {
+        var aborted = context.RequestAborted;
+        var started = await turn.Executor.StartStreamAsync(turn.Request, turn.Call, aborted);
+        OpenAIStreamWriter.PrepareHeaders(context.Response);
+        turn.Call.WriteTimingHeaders(context.Response);
+        using var writer = new ResponsesStreamWriter(context.Response, echo);
+        try
+        {
+            await writer.StartAsync(aborted);
+        }
+        catch
+        {
+            await started.DisposeAsync(); // the tool loop has not taken the stream over yet
+            throw;
+        }
+
+        var state = new LoopState();
+        try
+        {
+            await foreach (var item in turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted))
+            {
+                await (item.Kind switch
+                {
+                    AnswerEventKind.Reasoning => writer.WriteReasoningAsync(item.Text, aborted),
+                    AnswerEventKind.ToolCall => writer.WriteFunctionCallAsync(item.Call!, aborted),
+                    _ => writer.WriteTextAsync(item.Text, aborted),
+                });
+            }
+        }
+        catch (UpstreamException e)
+        {
+            await writer.FailAsync(e.Kind switch
+            {
+                UpstreamFailureKind.Timeout => "upstream_timeout",
+                UpstreamFailureKind.ShuttingDown => "service_shutting_down",
+                _ => "upstream_stream_failed",
+            }, $"The upstream stream failed: {e.Message}", aborted);
+            return;
+        }
+
+        var (summary, usage, finish) = await turn.FinishAsync(state);
+        await writer.FinishAsync(summary, usage, finish, aborted);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Response failed ({Kind}): {Message}")]

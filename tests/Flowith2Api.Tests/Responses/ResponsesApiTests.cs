@@ -62,6 +62,79 @@ public sealed class ResponsesApiTests : IClassFixture<GatewayClusterFixture>
         Assert.True(root.GetProperty("usage").GetProperty("output_tokens_details").GetProperty("reasoning_tokens").GetInt32() > 0);
     }
 
+    [Fact]
+    public async Task The_official_sdk_streams_a_response_whose_deltas_add_up_to_the_final_text()
+    {
+        var client = Cluster.CreateOpenAIResponsesClient();
+        var deltas = new System.Text.StringBuilder();
+        OpenAI.Responses.ResponseResult? completed = null;
+
+        await foreach (var update in await client.CreateResponseStreamingAsync("gpt-4.1-mini", "Stream please.", null))
+        {
+            switch (update)
+            {
+                case OpenAI.Responses.StreamingResponseOutputTextDeltaUpdate delta:
+                    deltas.Append(delta.Delta);
+                    break;
+                case OpenAI.Responses.StreamingResponseCompletedUpdate done:
+                    completed = done.Response;
+                    break;
+            }
+        }
+
+        Assert.NotNull(completed);
+        Assert.Equal(OpenAI.Responses.ResponseStatus.Completed, completed.Status);
+        Assert.False(string.IsNullOrEmpty(completed.GetOutputText()));
+        Assert.Equal(completed.GetOutputText(), deltas.ToString());
+        Assert.True(completed.Usage.OutputTokenCount > 0);
+    }
+
+    [Fact]
+    public async Task A_stream_sends_the_events_in_order_with_increasing_sequence_numbers_reasoning_first()
+    {
+        using var http = Cluster.CreateClient();
+        var requestId = "req-responses-stream-" + Guid.NewGuid().ToString("N");
+        Cluster.Fake.Scenarios.ForRequestId(requestId, FakeScenario.Parse("text=%3Cthink%3EHmm.%3C%2Fthink%3EDone%20here.;chunk=3"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/responses")
+        {
+            Content = new StringContent("""{"model":"gpt-4.1-mini","input":"Go.","stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-request-id", requestId);
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        var events = text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(block =>
+        {
+            var lines = block.Split('\n');
+            var name = lines.Single(l => l.StartsWith("event: ", StringComparison.Ordinal))["event: ".Length..];
+            var data = JsonDocument.Parse(lines.Single(l => l.StartsWith("data: ", StringComparison.Ordinal))["data: ".Length..]).RootElement.Clone();
+            Assert.Equal(name, data.GetProperty("type").GetString());
+            return (Name: name, Data: data);
+        }).ToList();
+
+        Assert.Equal(Enumerable.Range(0, events.Count), events.Select(e => e.Data.GetProperty("sequence_number").GetInt32()));
+        var order = events.Select(e => e.Name).Where((n, i) => i == 0 || n != events[i - 1].Name).ToList(); // deltas collapsed
+        Assert.Equal(
+        [
+            "response.created", "response.in_progress",
+            "response.output_item.added", "response.reasoning_summary_part.added", "response.reasoning_summary_text.delta",
+            "response.reasoning_summary_text.done", "response.reasoning_summary_part.done", "response.output_item.done",
+            "response.output_item.added", "response.content_part.added", "response.output_text.delta", "response.output_text.done",
+            "response.content_part.done", "response.output_item.done", "response.completed",
+        ], order);
+        Assert.Equal("Hmm.", string.Concat(events.Where(e => e.Name == "response.reasoning_summary_text.delta").Select(e => e.Data.GetProperty("delta").GetString())));
+        Assert.Equal("Done here.", string.Concat(events.Where(e => e.Name == "response.output_text.delta").Select(e => e.Data.GetProperty("delta").GetString())));
+        var final = events[^1].Data.GetProperty("response");
+        Assert.Equal("completed", final.GetProperty("status").GetString());
+        var items = final.GetProperty("output").EnumerateArray().ToList();
+        Assert.Equal(events.First(e => e.Name == "response.output_item.added").Data.GetProperty("item").GetProperty("id").GetString(),
+            items[0].GetProperty("id").GetString());
+        Assert.Equal("Done here.", items[1].GetProperty("content")[0].GetProperty("text").GetString());
+        Assert.Equal(events[0].Data.GetProperty("response").GetProperty("id").GetString(), final.GetProperty("id").GetString());
+    }
+
     [Theory]
     [InlineData("""{"model":"gpt-4.1-mini"}""", "input")]
     [InlineData("""{"input":[{"role":"robot","content":"x"}]}""", "input[0].role")]

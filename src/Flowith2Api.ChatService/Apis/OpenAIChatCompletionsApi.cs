@@ -1,12 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
@@ -25,22 +23,9 @@ public static partial class OpenAIChatCompletionsApi
     {
         var aborted = context.RequestAborted;
         var call = new ChatCall(context.TraceIdentifier);
-        OpenAIChatRequest? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync(context.Request.Body, OpenAIJsonContext.Default.OpenAIChatRequest, aborted);
-        }
-        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
-        {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).",
-                "invalid_request_error", "invalid_json");
-            return;
-        }
-
+        var body = await OpenAIErrors.ReadBodyAsync(context, OpenAIJsonContext.Default.OpenAIChatRequest);
         if (body is null)
         {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error", "invalid_json");
             return;
         }
 
@@ -111,7 +96,7 @@ public static partial class OpenAIChatCompletionsApi
         {
             LogFailed(logger, e.Kind, e.Message);
             call.WriteTimingHeaders(context.Response);
-            await WriteUpstreamErrorAsync(context, e);
+            await OpenAIErrors.WriteUpstreamAsync(context, e);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -158,12 +143,7 @@ public static partial class OpenAIChatCompletionsApi
         catch (UpstreamException e)
         {
             await writer.WriteErrorAsync($"The upstream stream failed: {e.Message}", "server_error",
-                e.Kind switch
-                {
-                    UpstreamFailureKind.Timeout => "upstream_timeout",
-                    UpstreamFailureKind.ShuttingDown => "service_shutting_down",
-                    _ => "upstream_stream_failed",
-                }, aborted);
+                UpstreamErrors.StreamCode(e), aborted);
             return;
         }
 
@@ -191,14 +171,6 @@ public static partial class OpenAIChatCompletionsApi
         AnswerFinish.MaxTokens => "length",
         _ => "stop",
     };
-
-    private static Task WriteUpstreamErrorAsync(HttpContext context, UpstreamException e)
-    {
-        var (status, type, code) = UpstreamErrors.Classify(e);
-        UpstreamErrors.WriteRetryAfter(context.Response, e);
-
-        return OpenAIErrors.WriteAsync(context, status, e.Message, type, code);
-    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chat completion failed ({Kind}): {Message}")]
     private static partial void LogFailed(ILogger logger, UpstreamFailureKind kind, string message);

@@ -6,7 +6,6 @@ using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
@@ -24,21 +23,9 @@ public static partial class OpenAIResponsesApi
         SessionService sessions, TokenCounter tokens, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
-        ResponsesRequest? body;
-        try
-        {
-            body = await JsonSerializer.DeserializeAsync(context.Request.Body, ResponsesJsonContext.Default.ResponsesRequest, aborted);
-        }
-        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
-        {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).", "invalid_request_error", "invalid_json");
-            return;
-        }
-
+        var body = await OpenAIErrors.ReadBodyAsync(context, ResponsesJsonContext.Default.ResponsesRequest);
         if (body is null)
         {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error", "invalid_json");
             return;
         }
 
@@ -107,9 +94,7 @@ public static partial class OpenAIResponsesApi
         {
             LogFailed(logger, e.Kind, e.Message);
             call.WriteTimingHeaders(context.Response);
-            var (status, type, code) = UpstreamErrors.Classify(e);
-            UpstreamErrors.WriteRetryAfter(context.Response, e);
-            await OpenAIErrors.WriteAsync(context, status, e.Message, type, code);
+            await OpenAIErrors.WriteUpstreamAsync(context, e);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -153,12 +138,7 @@ public static partial class OpenAIResponsesApi
         }
         catch (UpstreamException e)
         {
-            await writer.FailAsync(e.Kind switch
-            {
-                UpstreamFailureKind.Timeout => "upstream_timeout",
-                UpstreamFailureKind.ShuttingDown => "service_shutting_down",
-                _ => "upstream_stream_failed",
-            }, $"The upstream stream failed: {e.Message}", aborted);
+            await writer.FailAsync(UpstreamErrors.StreamCode(e), $"The upstream stream failed: {e.Message}", aborted);
             return;
         }
 

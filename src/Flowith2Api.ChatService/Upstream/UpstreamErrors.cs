@@ -15,6 +15,14 @@ public static class UpstreamErrors
         _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
     };
 
+    /// <summary>The OpenAI-style code of a failure after the first byte (an error event in the stream).</summary>
+    public static string StreamCode(UpstreamException e) => e.Kind switch
+    {
+        UpstreamFailureKind.Timeout => "upstream_timeout",
+        UpstreamFailureKind.ShuttingDown => "service_shutting_down",
+        _ => "upstream_stream_failed",
+    };
+
     /// <summary>Tells the client when to come back, when the failure says (429s, exhausted credentials).</summary>
     public static void WriteRetryAfter(HttpResponse response, UpstreamException e)
     {

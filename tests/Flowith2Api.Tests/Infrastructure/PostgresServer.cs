@@ -34,14 +34,14 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException("PostgreSQL is not installed: run ./build.sh deps (apt-get install postgresql).");
         }
 
-        var script = Path.Combine(RepositoryRoot(), "scripts", "run-postgres.sh");
+        var script = Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "run-postgres.sh");
         var directory = Path.Combine(Path.GetTempPath(), "flowith2api-pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101); // PostgreSQL runs as its own user under root
         }
-        var port = FreePort();
+        var port = TestEnvironment.FreePort();
         var process = Process.Start(new ProcessStartInfo("bash")
         {
             ArgumentList = { script, bin, Path.Combine(directory, "data"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "flowith2api" },
@@ -112,26 +112,6 @@ public sealed class PostgresServer : IAsyncDisposable
         catch (IOException)
         {
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Flowith2Api.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root was not found.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -29,7 +29,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <param name="appendOnly">Persist with an append-only file (as the AppHost does), so a restart keeps the data.</param>
     public static async Task<RedisServer> StartAsync(bool appendOnly = false)
     {
-        var port = FreePort();
+        var port = TestEnvironment.FreePort();
         var directory = Directory.CreateTempSubdirectory("flowith2api-redis-").FullName;
         var server = new RedisServer(Launch(port, directory, appendOnly), directory, port, appendOnly);
         try
@@ -123,11 +123,4 @@ public sealed class RedisServer : IAsyncDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, name))
             .FirstOrDefault(File.Exists);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

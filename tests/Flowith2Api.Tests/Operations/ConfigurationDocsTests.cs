@@ -7,6 +7,7 @@ using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.Gateway;
 using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Tests.Infrastructure;
 using Flowith2Api.ToolService;
 
 namespace Flowith2Api.Tests.Operations;
@@ -14,7 +15,7 @@ namespace Flowith2Api.Tests.Operations;
 /// <summary>docs/configuration.md cannot drift from the code.</summary>
 public sealed partial class ConfigurationDocsTests
 {
-    private static readonly string Root = RepoRoot();
+    private static readonly string Root = TestEnvironment.RepositoryRoot;
 
     [Fact]
     public void The_configuration_document_is_the_catalogue_rendered()
@@ -113,17 +114,4 @@ public sealed partial class ConfigurationDocsTests
 
     [GeneratedRegex("\"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\"")]
     private static partial Regex SettingName();
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Flowith2Api.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Flowith2Api.sln not found above the test binaries.");
-    }
 }

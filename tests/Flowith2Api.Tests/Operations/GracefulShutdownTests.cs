@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Flowith2Api.FakeFlowith;
 using Flowith2Api.Tests.Infrastructure;
@@ -118,9 +117,9 @@ public sealed class GracefulShutdownTests
 
         public static async Task<ChatServiceProcess> StartAsync(Uri fake, int drainSeconds, int delaySeconds)
         {
-            var dll = Path.Combine(RepoRoot(), "src", "Flowith2Api.ChatService", "bin", Configuration(), "net10.0", "Flowith2Api.ChatService.dll");
+            var dll = Path.Combine(TestEnvironment.RepositoryRoot, "src", "Flowith2Api.ChatService", "bin", TestEnvironment.Configuration, "net10.0", "Flowith2Api.ChatService.dll");
             Assert.True(File.Exists(dll), $"{dll} is built with the tests");
-            var port = FreePort();
+            var port = TestEnvironment.FreePort();
             var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var arg in new[]
             {
@@ -226,29 +225,6 @@ public sealed class GracefulShutdownTests
 
             _process.Dispose();
             _watch.Dispose();
-        }
-
-        private static string Configuration() =>
-            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-
-        private static string RepoRoot()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Flowith2Api.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("Flowith2Api.sln not found above the test binaries.");
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

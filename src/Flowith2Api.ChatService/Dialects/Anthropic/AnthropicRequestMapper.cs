@@ -76,7 +76,7 @@ public static class AnthropicRequestMapper
             }
         }
 
-        var model = string.IsNullOrWhiteSpace(body.Model) ? (string.IsNullOrWhiteSpace(defaultModel) ? OpenAIRequestMapper.DefaultPublicModel : defaultModel) : body.Model.Trim();
+        var model = OpenAIRequestMapper.PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
         {
             Messages = messages,

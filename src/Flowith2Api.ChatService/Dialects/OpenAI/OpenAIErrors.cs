@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
@@ -7,4 +10,36 @@ public static class OpenAIErrors
 {
     public static Task WriteAsync(HttpContext context, int status, string message, string type, string? code, string? param = null) =>
         ErrorEnvelopes.WriteResponseAsync(context, status, json => ErrorEnvelopes.WriteOpenAI(json, message, type, code, param));
+
+    /// <summary>The request body as <typeparamref name="T"/>; null once a 400 (not JSON, not an object) has been written.</summary>
+    public static async Task<T?> ReadBodyAsync<T>(HttpContext context, JsonTypeInfo<T> type)
+        where T : class
+    {
+        T? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted);
+        }
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
+        {
+            await WriteAsync(context, StatusCodes.Status400BadRequest,
+                $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).", "invalid_request_error", "invalid_json");
+            return null;
+        }
+
+        if (body is null)
+        {
+            await WriteAsync(context, StatusCodes.Status400BadRequest, "The request body must be a JSON object.", "invalid_request_error", "invalid_json");
+        }
+
+        return body;
+    }
+
+    /// <summary>An upstream failure before the first byte: its status, type, code and Retry-After.</summary>
+    public static Task WriteUpstreamAsync(HttpContext context, UpstreamException e)
+    {
+        var (status, type, code) = UpstreamErrors.Classify(e);
+        UpstreamErrors.WriteRetryAfter(context.Response, e);
+        return WriteAsync(context, status, e.Message, type, code);
+    }
 }

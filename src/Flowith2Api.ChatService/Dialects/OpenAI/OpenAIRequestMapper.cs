@@ -42,14 +42,9 @@ public static class OpenAIRequestMapper
             return new RequestError("'max_tokens' must be a positive integer.", body.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
         }
 
-        if (body.Temperature is < 0 or > 2 || (body.Temperature is { } t && double.IsNaN(t)))
+        if (CheckSampling(body.Temperature, body.TopP) is { } samplingError)
         {
-            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
-        }
-
-        if (body.TopP is < 0 or > 1 || (body.TopP is { } p && double.IsNaN(p)))
-        {
-            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
+            return samplingError;
         }
 
         var stopError = ReadStop(body.Stop, out var stop);
@@ -89,12 +84,12 @@ public static class OpenAIRequestMapper
             messages.Add(message);
         }
 
-        var model = string.IsNullOrWhiteSpace(body.Model) ? (string.IsNullOrWhiteSpace(defaultModel) ? DefaultPublicModel : defaultModel) : body.Model.Trim();
+        var model = PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
         {
             Messages = messages,
             PublicModel = model,
-            UpstreamModel = string.Equals(model, DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : model,
+            UpstreamModel = UpstreamModelOf(model),
             Stream = body.Stream == true,
             MaxTokens = maxTokens,
             Temperature = body.Temperature,
@@ -225,14 +220,12 @@ public static class OpenAIRequestMapper
                 return new RequestError($"{param} must be {{\"type\":\"function\",\"function\":{{\"name\",\"description\",\"parameters\"}}}}.", param);
             }
 
-            if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            if (ReadFunction(function, $"{param}.function", out var definition) is { } functionError)
             {
-                return new RequestError($"{param}.function.name is required.", $"{param}.function.name", "missing_required_parameter");
+                return functionError;
             }
 
-            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            JsonElement? schema = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
-            list.Add(new ToolDefinition(name.GetString()!, description, schema));
+            list.Add(definition);
         }
 
         tools = list;
@@ -248,37 +241,90 @@ public static class OpenAIRequestMapper
             return null;
         }
 
+        const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.";
         if (element.ValueKind == JsonValueKind.String)
         {
-            switch (element.GetString())
-            {
-                case "auto":
-                    return null;
-                case "none":
-                    choice = new ToolChoice(ToolChoiceMode.None);
-                    return null;
-                case "required":
-                    choice = new ToolChoice(ToolChoiceMode.Required);
-                    return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
-                default:
-                    return new RequestError("'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.", "tool_choice");
-            }
+            return ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
         }
 
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("function", out var function)
             && function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            var wanted = name.GetString()!;
-            if (!tools.Any(t => t.Name == wanted))
-            {
-                return new RequestError($"'tool_choice' names the function '{Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
-            }
-
-            choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
-            return null;
+            return NamedToolChoice(name.GetString()!, tools, out choice);
         }
 
-        return new RequestError("'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.", "tool_choice");
+        return new RequestError(Shape, "tool_choice");
+    }
+
+    /// <summary>The model asked for, else the configured default, else the upstream's default ("flowith").</summary>
+    internal static string PublicModel(string? requested, string? defaultModel) =>
+        string.IsNullOrWhiteSpace(requested) ? (string.IsNullOrWhiteSpace(defaultModel) ? DefaultPublicModel : defaultModel) : requested.Trim();
+
+    /// <summary>The upstream model id for a public name; null (the upstream's default) for "flowith".</summary>
+    internal static string? UpstreamModelOf(string publicModel) =>
+        string.Equals(publicModel, DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : publicModel;
+
+    /// <summary>OpenAI's sampling ranges: temperature 0–2, top_p 0–1.</summary>
+    internal static RequestError? CheckSampling(double? temperature, double? topP)
+    {
+        if (temperature is < 0 or > 2 || (temperature is { } t && double.IsNaN(t)))
+        {
+            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
+        }
+
+        if (topP is < 0 or > 1 || (topP is { } p && double.IsNaN(p)))
+        {
+            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
+        }
+
+        return null;
+    }
+
+    /// <summary>A function's name (required), description and parameters schema, read from <paramref name="function"/>.</summary>
+    internal static RequestError? ReadFunction(JsonElement function, string param, out ToolDefinition tool)
+    {
+        tool = null!;
+        if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+        {
+            return new RequestError($"{param}.name is required.", $"{param}.name", "missing_required_parameter");
+        }
+
+        var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+        JsonElement? schema = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
+        tool = new ToolDefinition(name.GetString()!, description, schema);
+        return null;
+    }
+
+    /// <summary><c>tool_choice</c> given as a string: auto, none or required; anything else is <paramref name="shape"/>.</summary>
+    internal static RequestError? ReadToolChoiceMode(string? mode, IReadOnlyList<ToolDefinition> tools, string shape, out ToolChoice choice)
+    {
+        choice = ToolChoice.Auto;
+        switch (mode)
+        {
+            case "auto":
+                return null;
+            case "none":
+                choice = new ToolChoice(ToolChoiceMode.None);
+                return null;
+            case "required":
+                choice = new ToolChoice(ToolChoiceMode.Required);
+                return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
+            default:
+                return new RequestError(shape, "tool_choice");
+        }
+    }
+
+    /// <summary><c>tool_choice</c> naming one function, which must be among the tools.</summary>
+    internal static RequestError? NamedToolChoice(string wanted, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
+    {
+        choice = ToolChoice.Auto;
+        if (!tools.Any(t => t.Name == wanted))
+        {
+            return new RequestError($"'tool_choice' names the function '{Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
+        }
+
+        choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
+        return null;
     }
 
     /// <summary>Content as a string, or parts (text, image_url, …) flattened to text for the seek API.</summary>

@@ -20,14 +20,9 @@ public static class ResponsesRequestMapper
             return new RequestError("'max_output_tokens' must be a positive integer.", "max_output_tokens");
         }
 
-        if (body.Temperature is < 0 or > 2 || (body.Temperature is { } t && double.IsNaN(t)))
+        if (OpenAIRequestMapper.CheckSampling(body.Temperature, body.TopP) is { } samplingError)
         {
-            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
-        }
-
-        if (body.TopP is < 0 or > 1 || (body.TopP is { } p && double.IsNaN(p)))
-        {
-            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
+            return samplingError;
         }
 
         if (body.Reasoning?.Effort is { } effort && effort is not ("none" or "minimal" or "low" or "medium" or "high"))
@@ -65,14 +60,12 @@ public static class ResponsesRequestMapper
             return inputError;
         }
 
-        var model = string.IsNullOrWhiteSpace(body.Model)
-            ? (string.IsNullOrWhiteSpace(defaultModel) ? OpenAIRequestMapper.DefaultPublicModel : defaultModel)
-            : body.Model.Trim();
+        var model = OpenAIRequestMapper.PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
         {
             Messages = messages,
             PublicModel = model,
-            UpstreamModel = string.Equals(model, OpenAIRequestMapper.DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : model,
+            UpstreamModel = OpenAIRequestMapper.UpstreamModelOf(model),
             Stream = body.Stream == true,
             MaxTokens = body.MaxOutputTokens,
             Temperature = body.Temperature,
@@ -260,14 +253,12 @@ public static class ResponsesRequestMapper
                     param, "unsupported_parameter");
             }
 
-            if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            if (OpenAIRequestMapper.ReadFunction(tool, param, out var definition) is { } functionError)
             {
-                return new RequestError($"{param}.name is required.", $"{param}.name", "missing_required_parameter");
+                return functionError;
             }
 
-            var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-            JsonElement? schema = tool.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
-            list.Add(new ToolDefinition(name.GetString()!, description, schema));
+            list.Add(definition);
         }
 
         tools = list;
@@ -286,31 +277,12 @@ public static class ResponsesRequestMapper
         const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"name\"}.";
         if (element.ValueKind == JsonValueKind.String)
         {
-            switch (element.GetString())
-            {
-                case "auto":
-                    return null;
-                case "none":
-                    choice = new ToolChoice(ToolChoiceMode.None);
-                    return null;
-                case "required":
-                    choice = new ToolChoice(ToolChoiceMode.Required);
-                    return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
-                default:
-                    return new RequestError(Shape, "tool_choice");
-            }
+            return OpenAIRequestMapper.ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
         }
 
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            var wanted = name.GetString()!;
-            if (!tools.Any(t => t.Name == wanted))
-            {
-                return new RequestError($"'tool_choice' names the function '{OpenAIRequestMapper.Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
-            }
-
-            choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
-            return null;
+            return OpenAIRequestMapper.NamedToolChoice(name.GetString()!, tools, out choice);
         }
 
         return new RequestError(Shape, "tool_choice");

@@ -252,7 +252,7 @@ public sealed class ResponsesStreamWriter : IDisposable
     {
         _json.Flush();
         _pipe.Write(EventPrefix);
-        _pipe.Write(Encoding.UTF8.GetBytes(type));
+        Encoding.UTF8.GetBytes(type, _pipe); // straight into the pipe, no array per event
         _pipe.Write(DataPrefix);
         _json.Reset(_pipe);
         _json.WriteStartObject();

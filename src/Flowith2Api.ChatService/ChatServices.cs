@@ -1,6 +1,7 @@
 using System.Net;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
+using Flowith2Api.ChatService.Dialects.Responses;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
@@ -111,11 +112,13 @@ public static class ChatServices
             builder.Services.AddSingleton(new RedisKeys(builder.Configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:"));
             builder.Services.AddSingleton<ICredentialStateStore, RedisCredentialStateStore>();
             builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
+            builder.Services.AddSingleton<IResponseStore, RedisResponseStore>();
         }
         else
         {
             builder.Services.AddSingleton<ICredentialStateStore, InMemoryCredentialStateStore>();
             builder.Services.AddSingleton<ISessionStore, InMemorySessionStore>();
+            builder.Services.AddSingleton<IResponseStore, InMemoryResponseStore>();
         }
     }
 

@@ -47,7 +47,7 @@ public static class RuntimeSettings
         new("streamTotalTimeoutMs", SeedSettings.StreamTotalTimeoutMs, RuntimeSettingType.WholeNumber, "180000", "Longest whole stream (ms).", 100, 86_400_000),
         new("enableLongContext", SeedSettings.EnableLongContext, RuntimeSettingType.Boolean, "true", "Server-side sessions."),
         new("maxContextMessages", SeedSettings.MaxContextMessages, RuntimeSettingType.WholeNumber, "20", "Messages kept per session.", 1, 1000),
-        new("contextTtlSeconds", SeedSettings.ContextTtlSeconds, RuntimeSettingType.WholeNumber, "3600", "Idle expiry of a session (s).", 1, 30_000_000),
+        new("contextTtlSeconds", SeedSettings.ContextTtlSeconds, RuntimeSettingType.WholeNumber, "3600", "Idle expiry of a session, and how long a stored response is kept (s).", 1, 30_000_000),
         new("enableThinkingInjection", SeedSettings.EnableThinkingInjection, RuntimeSettingType.Boolean, "true", "Add the thinking prompt when a client asks for reasoning."),
         new("thinkingPrompt", SeedSettings.ThinkingPrompt, RuntimeSettingType.Text, "", "The thinking prompt (empty: the built-in one)."),
         new("enableThinkingTags", SeedSettings.EnableThinkingTags, RuntimeSettingType.Boolean, "true", "<think> becomes reasoning content."),

@@ -10,17 +10,25 @@ using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
 
-/// <summary><c>POST /v1/responses</c>: the OpenAI Responses dialect on the same conversation model as chat completions.</summary>
+/// <summary>
+/// The OpenAI Responses dialect on the same conversation model as chat completions: <c>POST /v1/responses</c>, and
+/// stored responses (<c>store</c>, the default) that <c>previous_response_id</c> continues and that can be read
+/// (<c>GET /v1/responses/{id}</c>, <c>…/input_items</c>) and deleted by the key that made them.
+/// </summary>
 public static partial class OpenAIResponsesApi
 {
     public static IEndpointRouteBuilder MapOpenAIResponsesApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/responses", CreateResponseAsync);
+        app.MapGet("/v1/responses/{id}", GetResponseAsync);
+        app.MapDelete("/v1/responses/{id}", DeleteResponseAsync);
+        app.MapGet("/v1/responses/{id}/input_items", ListInputItemsAsync);
         return app;
     }
 
     public static async Task CreateResponseAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog,
-        SessionService sessions, TokenCounter tokens, IOptionsMonitor<ChatOptions> options, ILogger<ChatExecutor> logger)
+        SessionService sessions, TokenCounter tokens, IResponseStore store, IOptionsMonitor<ChatOptions> options,
+        IOptionsMonitor<LongContextOptions> contextOptions, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
         var body = await OpenAIErrors.ReadBodyAsync(context, ResponsesJsonContext.Default.ResponsesRequest);
@@ -29,20 +37,39 @@ public static partial class OpenAIResponsesApi
             return;
         }
 
-        if (body.PreviousResponseId is not null)
+        var owner = SessionService.OwnerOf(context);
+        ResponseContinuation? previous = null;
+        if (body.PreviousResponseId is { } previousId)
         {
-            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                "'previous_response_id' is not available on this gateway yet: send the whole conversation in 'input'.",
-                "invalid_request_error", "unsupported_parameter", "previous_response_id");
-            return;
+            string? json;
+            try
+            {
+                json = SessionService.IsValidId(previousId) ? await store.GetAsync(previousId, owner, StoredResponsePart.Continuation) : null;
+            }
+            catch (Exception e) when (IsStoreFailure(e))
+            {
+                LogStoreUnavailable(logger, e.GetType().Name);
+                await WriteStoreUnavailableAsync(context);
+                return;
+            }
+
+            previous = json is null ? null : IResponseStore.Deserialize(json);
+            if (previous is null)
+            {
+                await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
+                    $"Previous response with id '{OpenAIRequestMapper.Truncate(previousId)}' not found.",
+                    "invalid_request_error", "previous_response_not_found", "previous_response_id");
+                return;
+            }
         }
 
         var settings = options.CurrentValue;
         RequestError? error;
         ConversationRequest request;
+        ResponseContinuation history;
         using (ChatTelemetry.StartTranslation("responses"))
         {
-            error = ResponsesRequestMapper.TryMap(body, settings.DefaultModel, out request);
+            error = ResponsesRequestMapper.TryMap(body, settings.DefaultModel, previous, out request, out history);
         }
 
         if (error is not null)
@@ -63,15 +90,16 @@ public static partial class OpenAIResponsesApi
         request = offered with { UpstreamModel = model.UpstreamId, Messages = PromptShaper.Apply(offered, settings) };
         var call = new ChatCall(context.TraceIdentifier) { Model = request.PublicModel, UpstreamModel = model.UpstreamId, Stream = request.Stream };
         context.Features.Set(call);
-        var turn = new TurnContext(executor, toolLoop, sessions, null, tokens, request, call, serverTools, SessionService.OwnerOf(context));
+        var turn = new TurnContext(executor, toolLoop, sessions, null, tokens, request, call, serverTools, owner);
         var echo = new ResponseEcho(ResponsesWriter.NewId("resp"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel, body);
+        var saver = body.Store == false ? null : new ResponseSaver(store, echo, owner, history, contextOptions.CurrentValue.Ttl, logger);
         try
         {
             if (request.Stream)
             {
                 using (context.RequestServices.GetRequiredService<ChatStats>().OpenStream())
                 {
-                    await StreamAsync(context, turn, echo);
+                    await StreamAsync(context, turn, echo, saver);
                 }
 
                 return;
@@ -79,16 +107,18 @@ public static partial class OpenAIResponsesApi
 
             var state = await turn.ToolLoop.CompleteAsync(turn.Request, turn.ServerTools, turn.Call, turn.KeyId, aborted);
             var (summary, usage, finish) = await turn.FinishAsync(state);
+            var incomplete = finish == AnswerFinish.MaxTokens;
+            var response = ResponsesWriter.Render(echo, incomplete ? "incomplete" : "completed", summary, new ResponseOutputIds(), usage,
+                incomplete ? "max_output_tokens" : null);
+            if (saver is not null)
+            {
+                await saver.SaveAsync(response, summary);
+            }
+
             call.WriteTimingHeaders(context.Response);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
-            using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
-            {
-                ResponsesWriter.WriteResponse(json, echo, finish == AnswerFinish.MaxTokens ? "incomplete" : "completed", summary, new ResponseOutputIds(),
-                    usage, finish == AnswerFinish.MaxTokens ? "max_output_tokens" : null);
-            }
-
-            await context.Response.BodyWriter.FlushAsync(aborted);
+            await context.Response.BodyWriter.WriteAsync(response, aborted);
         }
         catch (UpstreamException e)
         {
@@ -106,7 +136,7 @@ public static partial class OpenAIResponsesApi
     /// The stream starts once the upstream has committed (as for chat completions: a failure before that is a plain
     /// error response); later failures are an <c>error</c> event followed by <c>response.failed</c>.
     /// </summary>
-    private static async Task StreamAsync(HttpContext context, TurnContext turn, ResponseEcho echo)
+    private static async Task StreamAsync(HttpContext context, TurnContext turn, ResponseEcho echo, ResponseSaver? saver)
     {
         var aborted = context.RequestAborted;
         var started = await turn.Executor.StartStreamAsync(turn.Request, turn.Call, aborted);
@@ -138,13 +168,195 @@ public static partial class OpenAIResponsesApi
         }
         catch (UpstreamException e)
         {
-            await writer.FailAsync(UpstreamErrors.StreamCode(e), $"The upstream stream failed: {e.Message}", aborted);
+            var failure = new ResponseError(UpstreamErrors.StreamCode(e), $"The upstream stream failed: {e.Message}");
+            if (saver is not null)
+            {
+                await saver.SaveAsync(ResponsesWriter.Render(echo, "failed", null, null, null, null, failure), null);
+            }
+
+            await writer.FailAsync(failure.Code, failure.Message, aborted);
             return;
         }
 
         var (summary, usage, finish) = await turn.FinishAsync(state);
+        if (saver is not null)
+        {
+            // Stored before the client hears the response is complete, so its next request can continue from it at once.
+            var incomplete = finish == AnswerFinish.MaxTokens;
+            await saver.SaveAsync(ResponsesWriter.Render(echo, incomplete ? "incomplete" : "completed", summary, writer.Ids, usage,
+                incomplete ? "max_output_tokens" : null), summary);
+        }
+
         await writer.FinishAsync(summary, usage, finish, aborted);
     }
+
+    public static async Task GetResponseAsync(HttpContext context, string id, IResponseStore store, ILogger<ChatExecutor> logger)
+    {
+        var json = await ReadStoredAsync(context, id, StoredResponsePart.Response, store, logger);
+        if (json is not null)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(json, context.RequestAborted);
+        }
+    }
+
+    public static async Task ListInputItemsAsync(HttpContext context, string id, IResponseStore store, ILogger<ChatExecutor> logger)
+    {
+        var query = context.Request.Query;
+        var limit = ResponseInputItems.DefaultLimit;
+        if (query.TryGetValue("limit", out var limitText) && (!int.TryParse(limitText, out limit) || limit is < 1 or > ResponseInputItems.MaxLimit))
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
+                $"'limit' must be an integer from 1 to {ResponseInputItems.MaxLimit}.", "invalid_request_error", "invalid_value", "limit");
+            return;
+        }
+
+        var order = query.TryGetValue("order", out var orderText) ? orderText.ToString() : "desc";
+        if (order is not ("asc" or "desc"))
+        {
+            await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest, "'order' must be asc or desc.", "invalid_request_error", "invalid_value", "order");
+            return;
+        }
+
+        var items = await ReadStoredAsync(context, id, StoredResponsePart.InputItems, store, logger);
+        if (items is null)
+        {
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            ResponseInputItems.WritePage(json, items, order == "desc", NonEmpty(query["after"]), NonEmpty(query["before"]), limit);
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    public static async Task DeleteResponseAsync(HttpContext context, string id, IResponseStore store, ILogger<ChatExecutor> logger)
+    {
+        bool deleted;
+        try
+        {
+            deleted = SessionService.IsValidId(id) && await store.DeleteAsync(id, SessionService.OwnerOf(context));
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreUnavailable(logger, e.GetType().Name);
+            await WriteStoreUnavailableAsync(context);
+            return;
+        }
+
+        if (!deleted)
+        {
+            await WriteNotFoundAsync(context, id);
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        using (var json = new Utf8JsonWriter(context.Response.BodyWriter))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", id);
+            json.WriteString("object", "response.deleted");
+            json.WriteBoolean("deleted", true);
+            json.WriteEndObject();
+        }
+
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    /// <summary>One part of a stored response of this key; null once a 404 (or 503) has been written.</summary>
+    private static async Task<string?> ReadStoredAsync(HttpContext context, string id, StoredResponsePart part, IResponseStore store, ILogger logger)
+    {
+        string? json;
+        try
+        {
+            json = SessionService.IsValidId(id) ? await store.GetAsync(id, SessionService.OwnerOf(context), part) : null;
+        }
+        catch (Exception e) when (IsStoreFailure(e))
+        {
+            LogStoreUnavailable(logger, e.GetType().Name);
+            await WriteStoreUnavailableAsync(context);
+            return null;
+        }
+
+        if (json is null)
+        {
+            await WriteNotFoundAsync(context, id);
+        }
+
+        return json;
+    }
+
+    private static string? NonEmpty(Microsoft.Extensions.Primitives.StringValues value) => string.IsNullOrEmpty(value) ? null : value.ToString();
+
+    private static Task WriteNotFoundAsync(HttpContext context, string id) =>
+        OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
+            $"Response with id '{OpenAIRequestMapper.Truncate(id)}' not found: it expired, was deleted, was created with 'store': false, or belongs to another API key.",
+            "invalid_request_error", "response_not_found");
+
+    private static Task WriteStoreUnavailableAsync(HttpContext context) =>
+        OpenAIErrors.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The response store is unavailable right now; retry shortly.",
+            "server_error", "response_store_unavailable");
+
+    private static bool IsStoreFailure(Exception e) => e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException;
+
+    /// <summary>How long a finished response waits for its store write before it is sent anyway.</summary>
+    private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stores a finished response; a store failure is logged, never the client's loss (it already has its answer).</summary>
+    private sealed class ResponseSaver(IResponseStore store, ResponseEcho echo, string owner, ResponseContinuation history, TimeSpan ttl, ILogger logger)
+    {
+        public async Task SaveAsync(ReadOnlyMemory<byte> response, AnswerSummary? answer)
+        {
+            var continuation = history;
+            if (answer is not null)
+            {
+                var calls = new Dictionary<string, string>(history.CallNames, StringComparer.Ordinal);
+                foreach (var toolCall in answer.ToolCalls)
+                {
+                    calls[toolCall.Id] = toolCall.Name;
+                }
+
+                continuation = new ResponseContinuation
+                {
+                    Turns = [.. history.Turns, new StoredTurn("assistant", SessionErrors.StoredAnswer(answer))],
+                    CallNames = calls,
+                };
+            }
+
+            var save = store.SaveAsync(echo.Id, new StoredResponse(owner, System.Text.Encoding.UTF8.GetString(response.Span),
+                ResponseInputItems.Normalize(echo.Request.Input), continuation), ttl);
+            try
+            {
+                await save.WaitAsync(StoreWait);
+            }
+            catch (TimeoutException) when (!save.IsCompleted)
+            {
+                // A slow or reconnecting store does not hold the answer back: the write goes on, its outcome logged.
+                LogStoreSlow(logger, echo.Id);
+                _ = save.ContinueWith(static (task, state) =>
+                {
+                    var (logger, id) = ((ILogger, string))state!;
+                    LogNotStored(logger, id, task.Exception!.InnerException!.GetType().Name);
+                }, (logger, echo.Id), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+            catch (Exception e) when (IsStoreFailure(e))
+            {
+                LogNotStored(logger, echo.Id, e.GetType().Name);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The response store is unavailable ({ExceptionType})")]
+    private static partial void LogStoreUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Response {ResponseId} is sent before the response store confirmed it")]
+    private static partial void LogStoreSlow(ILogger logger, string responseId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Response {ResponseId} could not be stored ({ExceptionType})")]
+    private static partial void LogNotStored(ILogger logger, string responseId, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Response failed ({Kind}): {Message}")]
     private static partial void LogFailed(ILogger logger, UpstreamFailureKind kind, string message);

@@ -91,11 +91,11 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
         }
 
         var stored = existing?.Data.Turns ?? [];
-        var client = request.Messages.Where(m => m.Role != ConversationRole.System).Select(ToStored).ToList();
+        var client = request.Messages.Where(m => m.Role != ConversationRole.System).Select(StoredTurn.From).ToList();
         var (context, added) = Merge(stored, client);
         var knowledgeBases = existing?.Data.KnowledgeBases ?? [Guid.NewGuid().ToString()];
         var turn = new SessionTurn(id, owner, existing, knowledgeBases, context, added);
-        var messages = request.Messages.Where(m => m.Role == ConversationRole.System).Concat(context.Select(FromStored)).ToList();
+        var messages = request.Messages.Where(m => m.Role == ConversationRole.System).Concat(context.Select(t => t.ToMessage())).ToList();
         return (SessionOutcome.Ready, turn, request with { Messages = messages, KnowledgeBases = knowledgeBases });
     }
 
@@ -193,12 +193,6 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
 
     private static IReadOnlyList<StoredTurn> Trim(IReadOnlyList<StoredTurn> turns, int max) =>
         turns.Count <= max ? turns : [.. turns.Skip(turns.Count - max)];
-
-    private static StoredTurn ToStored(ConversationMessage message) =>
-        new(message.Role == ConversationRole.Assistant ? "assistant" : message.Role == ConversationRole.Tool ? "tool" : "user", message.Text);
-
-    private static ConversationMessage FromStored(StoredTurn turn) =>
-        new(turn.Role switch { "assistant" => ConversationRole.Assistant, "tool" => ConversationRole.Tool, _ => ConversationRole.User }, turn.Content);
 
     public static bool IsValidId(string id) => id.Length <= MaxIdLength && RequestIdMiddleware.IsAcceptable(id);
 

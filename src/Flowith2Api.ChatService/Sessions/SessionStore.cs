@@ -1,13 +1,31 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using StackExchange.Redis;
 
 namespace Flowith2Api.ChatService.Sessions;
 
-/// <summary>One stored turn: a user or assistant message as the upstream saw it.</summary>
-public sealed record StoredTurn([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content);
+/// <summary>One stored turn: a system, user, assistant or tool message as the upstream saw it.</summary>
+public sealed record StoredTurn([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content)
+{
+    public static StoredTurn From(ConversationMessage message) => new(message.Role switch
+    {
+        ConversationRole.Assistant => "assistant",
+        ConversationRole.Tool => "tool",
+        ConversationRole.System => "system",
+        _ => "user",
+    }, message.Text);
+
+    public ConversationMessage ToMessage() => new(Role switch
+    {
+        "assistant" => ConversationRole.Assistant,
+        "tool" => ConversationRole.Tool,
+        "system" => ConversationRole.System,
+        _ => ConversationRole.User,
+    }, Content);
+}
 
 /// <summary>A session as stored: its owner (a key id, never a key), its knowledge-base list and its turns.</summary>
 public sealed record SessionData

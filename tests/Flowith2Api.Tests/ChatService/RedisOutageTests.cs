@@ -30,4 +30,37 @@ public sealed class RedisOutageTests
             Assert.Equal(HttpStatusCode.OK, during.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task With_redis_gone_a_response_is_still_answered_and_reading_stored_ones_is_a_503()
+    {
+        var redis = await RedisServer.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { Redis = redis.ConnectionString });
+        using var http = cluster.CreateClient(timeout: TimeSpan.FromSeconds(30));
+        static StringContent Ask(string extra = "") => new($$"""{"input":"hi"{{extra}}}""", Encoding.UTF8, "application/json");
+        string id;
+        using (var before = await http.PostAsync("/v1/responses", Ask()))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+            id = System.Text.Json.JsonDocument.Parse(await before.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        }
+
+        await redis.DisposeAsync();
+
+        using (var during = await http.PostAsync("/v1/responses", Ask()))
+        {
+            Assert.Equal(HttpStatusCode.OK, during.StatusCode); // the answer is delivered; only storing it failed (and was logged)
+        }
+
+        foreach (var attempt in new Func<Task<HttpResponseMessage>>[]
+        {
+            () => http.GetAsync($"/v1/responses/{id}"),
+            () => http.PostAsync("/v1/responses", Ask($$""","previous_response_id":"{{id}}" """)),
+        })
+        {
+            using var response = await attempt();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Contains("response_store_unavailable", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
 }

@@ -271,6 +271,26 @@ public sealed class GatewayCluster : IAsyncDisposable
             NetworkTimeout = TimeSpan.FromSeconds(30),
             RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
         });
+
+    /// <summary>
+    /// The Responses client pointed at one ChatService replica directly, as the Gateway would call it for the key with
+    /// id <paramref name="keyId"/> (so a test decides which replica serves each request).
+    /// </summary>
+    public OpenAI.Responses.ResponsesClient CreateReplicaResponsesClient(int replica, string keyId)
+    {
+        var options = new OpenAI.Responses.ResponsesClientOptions
+        {
+            Endpoint = new Uri(ChatServiceUris[replica], "/v1"),
+            NetworkTimeout = TimeSpan.FromSeconds(30),
+            RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(maxRetries: 0),
+        };
+        options.AddPolicy(new HeadersPolicy(new Dictionary<string, string>
+        {
+            ["x-flowith2api-internal"] = InternalSecret,
+            ["x-flowith2api-key-id"] = keyId,
+        }), System.ClientModel.Primitives.PipelinePosition.PerCall);
+        return new(new ApiKeyCredential("unused-behind-the-gateway"), options);
+    }
 #pragma warning restore OPENAI001
 
     /// <summary>The official Anthropic SDK pointed at the Gateway (no retries, responses validated on arrival).</summary>
@@ -317,4 +337,30 @@ public sealed class GatewayClusterFixture : IAsyncLifetime
 public sealed class GatewayClusterCollection : ICollectionFixture<GatewayClusterFixture>
 {
     public const string Name = "gateway cluster";
+}
+
+/// <summary>Adds fixed headers to every request an SDK client sends.</summary>
+internal sealed class HeadersPolicy(IReadOnlyDictionary<string, string> headers) : System.ClientModel.Primitives.PipelinePolicy
+{
+    public override void Process(System.ClientModel.Primitives.PipelineMessage message, IReadOnlyList<System.ClientModel.Primitives.PipelinePolicy> pipeline,
+        int currentIndex)
+    {
+        Add(message);
+        ProcessNext(message, pipeline, currentIndex);
+    }
+
+    public override ValueTask ProcessAsync(System.ClientModel.Primitives.PipelineMessage message,
+        IReadOnlyList<System.ClientModel.Primitives.PipelinePolicy> pipeline, int currentIndex)
+    {
+        Add(message);
+        return ProcessNextAsync(message, pipeline, currentIndex);
+    }
+
+    private void Add(System.ClientModel.Primitives.PipelineMessage message)
+    {
+        foreach (var (name, value) in headers)
+        {
+            message.Request.Headers.Set(name, value);
+        }
+    }
 }

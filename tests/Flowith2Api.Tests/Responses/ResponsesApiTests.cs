@@ -159,6 +159,24 @@ public sealed class ResponsesApiTests : IClassFixture<GatewayClusterFixture>
     }
 
     [Fact]
+    public async Task Without_redis_responses_are_stored_in_the_process_and_continued()
+    {
+        var client = Cluster.CreateOpenAIResponsesClient();
+
+        var first = (await client.CreateResponseAsync("gpt-4.1-mini", "In memory one.", null)).Value;
+        var second = (await client.CreateResponseAsync("gpt-4.1-mini", "In memory two.", first.Id)).Value;
+
+        Assert.Equal(first.Id, second.PreviousResponseId);
+        var seek = Cluster.Fake.Requests.All.Last(r => r.Path.EndsWith("/seek", StringComparison.Ordinal));
+        Assert.Contains("In memory one.", seek.Body, StringComparison.Ordinal);
+        Assert.Contains("fake-flowith reply to: In memory one.", seek.Body, StringComparison.Ordinal);
+        Assert.Equal(second.GetOutputText(), (await client.GetResponseAsync(second.Id)).Value.GetOutputText());
+        Assert.True((await client.DeleteResponseAsync(first.Id)).Value.Deleted);
+        var gone = await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => client.GetResponseAsync(first.Id));
+        Assert.Equal(404, gone.Status);
+    }
+
+    [Fact]
     public async Task A_response_needs_a_client_key()
     {
         using var anonymous = Cluster.CreateClient(apiKey: null);

@@ -120,6 +120,40 @@ public sealed class ToolLoopTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_responses_answer_that_calls_web_search_ends_in_an_answer_built_on_the_result(bool stream)
+    {
+        var (search, cluster) = await StartAsync();
+        await using (search)
+        await using (cluster)
+        {
+#pragma warning disable OPENAI001 // the SDK's Responses client is marked for evaluation
+            var client = cluster.CreateOpenAIResponsesClient();
+            OpenAI.Responses.ResponseResult? result = null;
+            if (stream)
+            {
+                await foreach (var update in await client.CreateResponseStreamingAsync("gpt-4.1-mini", "What is Flowith?", null))
+                {
+                    Assert.IsNotType<OpenAI.Responses.StreamingResponseFunctionCallArgumentsDoneUpdate>(update); // server calls never reach the client
+                    result = (update as OpenAI.Responses.StreamingResponseCompletedUpdate)?.Response ?? result;
+                }
+            }
+            else
+            {
+                result = (await client.CreateResponseAsync("gpt-4.1-mini", "What is Flowith?", null)).Value;
+            }
+
+            Assert.NotNull(result);
+            Assert.Equal(OpenAI.Responses.ResponseStatus.Completed, result.Status);
+            Assert.Equal("Let me look. Flowith is an AI workspace.", result.GetOutputText());
+            Assert.DoesNotContain(result.OutputItems, i => i is OpenAI.Responses.FunctionCallResponseItem);
+#pragma warning restore OPENAI001
+            AssertSecondRoundSawTheResult(cluster);
+        }
+    }
+
     [Fact]
     public async Task A_client_tool_with_the_same_name_as_a_server_tool_wins_and_goes_back_to_the_client()
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
@@ -8,13 +9,21 @@ namespace Flowith2Api.ChatService.Dialects.Responses;
 /// <summary>
 /// Turns a Responses API request into the dialect-neutral conversation: <c>instructions</c> become the system message,
 /// <c>input</c> (a string or message / function_call / function_call_output items) the turns, function tools the
-/// emulated tools, <c>text.format</c> an output instruction. <c>previous_response_id</c> is resolved by the caller.
+/// emulated tools, <c>text.format</c> an output instruction. A stored previous response (resolved by the caller from
+/// <c>previous_response_id</c>) comes between the instructions and the input.
 /// </summary>
 public static class ResponsesRequestMapper
 {
-    public static RequestError? TryMap(ResponsesRequest body, string? defaultModel, out ConversationRequest request)
+    public static RequestError? TryMap(ResponsesRequest body, string? defaultModel, out ConversationRequest request) =>
+        TryMap(body, defaultModel, null, out request, out _);
+
+    /// <param name="previous">The stored response this one continues, if any.</param>
+    /// <param name="history">What a response to this request continues from, before its answer is added.</param>
+    public static RequestError? TryMap(ResponsesRequest body, string? defaultModel, ResponseContinuation? previous,
+        out ConversationRequest request, out ResponseContinuation history)
     {
         request = null!;
+        history = null!;
         if (body.MaxOutputTokens is < 1)
         {
             return new RequestError("'max_output_tokens' must be a positive integer.", "max_output_tokens");
@@ -54,11 +63,16 @@ public static class ResponsesRequestMapper
             messages.Add(new ConversationMessage(ConversationRole.System, body.Instructions));
         }
 
-        var inputError = ReadInput(body.Input, messages, requireInput: body.PreviousResponseId is null);
+        var historyStart = messages.Count;
+        messages.AddRange(previous?.Turns.Select(t => t.ToMessage()) ?? []);
+        var callNames = new Dictionary<string, string>(previous?.CallNames ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var inputError = ReadInput(body.Input, messages, callNames, requireInput: body.PreviousResponseId is null);
         if (inputError is not null)
         {
             return inputError;
         }
+
+        history = new ResponseContinuation { Turns = [.. messages.Skip(historyStart).Select(StoredTurn.From)], CallNames = callNames };
 
         var model = OpenAIRequestMapper.PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
@@ -79,7 +93,7 @@ public static class ResponsesRequestMapper
         return null;
     }
 
-    private static RequestError? ReadInput(JsonElement? input, List<ConversationMessage> messages, bool requireInput)
+    private static RequestError? ReadInput(JsonElement? input, List<ConversationMessage> messages, Dictionary<string, string> callNames, bool requireInput)
     {
         if (input is not { } element || element.ValueKind == JsonValueKind.Null)
         {
@@ -102,8 +116,8 @@ public static class ResponsesRequestMapper
             return new RequestError("'input' must contain at least one item.", "input");
         }
 
-        var callNames = new Dictionary<string, string>(StringComparer.Ordinal);
         var index = 0;
+        var inputStart = messages.Count;
         foreach (var item in element.EnumerateArray())
         {
             var param = $"input[{index++}]";
@@ -116,7 +130,7 @@ public static class ResponsesRequestMapper
             var error = type switch
             {
                 "message" => ReadMessage(item, param, messages),
-                "function_call" => ReadFunctionCall(item, param, messages, callNames),
+                "function_call" => ReadFunctionCall(item, param, messages, inputStart, callNames),
                 "function_call_output" => ReadFunctionOutput(item, param, messages, callNames),
                 "reasoning" => null, // earlier reasoning is not sent back upstream
                 _ => new RequestError($"{param}.type '{OpenAIRequestMapper.Truncate(type)}' is not supported; use message, function_call or function_call_output.",
@@ -168,7 +182,8 @@ public static class ResponsesRequestMapper
         return null;
     }
 
-    private static RequestError? ReadFunctionCall(JsonElement item, string param, List<ConversationMessage> messages, Dictionary<string, string> callNames)
+    private static RequestError? ReadFunctionCall(JsonElement item, string param, List<ConversationMessage> messages, int inputStart,
+        Dictionary<string, string> callNames)
     {
         if (!item.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
         {
@@ -182,8 +197,13 @@ public static class ResponsesRequestMapper
         }
 
         var call = ToolCallFormat.RenderCall(name.GetString()!, arguments);
+        if (messages.Count > 0 && messages.Count - 1 < inputStart && messages[^1].Role == ConversationRole.Assistant && messages[^1].Text.Contains(call, StringComparison.Ordinal))
+        {
+            return null; // the previous response's own call, sent again with its output
+        }
+
         // Consecutive calls of one assistant turn stay in one assistant message, as the upstream saw them.
-        if (messages.Count > 0 && messages[^1].Role == ConversationRole.Assistant)
+        if (messages.Count > inputStart && messages[^1].Role == ConversationRole.Assistant)
         {
             messages[^1] = messages[^1] with { Text = messages[^1].Text.Length == 0 ? call : messages[^1].Text + "\n" + call };
         }

@@ -142,7 +142,7 @@ public sealed class ResponsesStreamWriter : IDisposable
         _json.WriteString("message", message);
         _json.WriteNull("param");
         End();
-        WriteResponseEvent("response.failed", "failed", null, null, null);
+        WriteResponseEvent("response.failed", "failed", null, null, null, new ResponseError(code, message));
         return _pipe.FlushAsync(cancellationToken);
     }
 
@@ -240,11 +240,11 @@ public sealed class ResponsesStreamWriter : IDisposable
         _json.WriteNumber("output_index", outputIndex);
     }
 
-    private void WriteResponseEvent(string type, string status, AnswerSummary? answer, Usage? usage, string? incompleteReason)
+    private void WriteResponseEvent(string type, string status, AnswerSummary? answer, Usage? usage, string? incompleteReason, ResponseError? error = null)
     {
         Begin(type);
         _json.WritePropertyName("response");
-        ResponsesWriter.WriteResponse(_json, _echo, status, answer, answer is null ? null : _ids, usage, incompleteReason);
+        ResponsesWriter.WriteResponse(_json, _echo, status, answer, answer is null ? null : _ids, usage, incompleteReason, error);
         End();
     }
 

@@ -7,6 +7,9 @@ namespace Flowith2Api.ChatService.Dialects.Responses;
 /// <summary>What a response object repeats of its request (the Responses API echoes the parameters back).</summary>
 public sealed record ResponseEcho(string Id, long CreatedAt, string Model, ResponsesRequest Request);
 
+/// <summary>Why a response failed (its <c>error</c> object).</summary>
+public sealed record ResponseError(string Code, string Message);
+
 /// <summary>Writes Responses API objects: the <c>response</c> and its output items.</summary>
 public static class ResponsesWriter
 {
@@ -14,10 +17,11 @@ public static class ResponsesWriter
 
     /// <summary>
     /// A <c>response</c> object. <paramref name="answer"/> null: no output yet (the <c>response.created</c> of a
-    /// stream); <paramref name="incompleteReason"/>: status <c>incomplete</c> with that reason.
+    /// stream); <paramref name="incompleteReason"/>: status <c>incomplete</c> with that reason; <paramref name="error"/>:
+    /// why a <c>failed</c> response failed.
     /// </summary>
     public static void WriteResponse(Utf8JsonWriter json, ResponseEcho echo, string status, AnswerSummary? answer, ResponseOutputIds? ids,
-        Usage? usage, string? incompleteReason)
+        Usage? usage, string? incompleteReason, ResponseError? error = null)
     {
         var request = echo.Request;
         json.WriteStartObject();
@@ -25,7 +29,18 @@ public static class ResponsesWriter
         json.WriteString("object", "response");
         json.WriteNumber("created_at", echo.CreatedAt);
         json.WriteString("status", status);
-        json.WriteNull("error");
+        if (error is null)
+        {
+            json.WriteNull("error");
+        }
+        else
+        {
+            json.WriteStartObject("error");
+            json.WriteString("code", error.Code);
+            json.WriteString("message", error.Message);
+            json.WriteEndObject();
+        }
+
         if (incompleteReason is null)
         {
             json.WriteNull("incomplete_details");
@@ -113,6 +128,19 @@ public static class ResponsesWriter
     }
 
     /// <summary>The output items of a finished answer: reasoning (from &lt;think&gt;), the message, the function calls.</summary>
+    /// <summary>A whole response object as UTF-8 JSON (what is stored, and what a non-streaming request gets).</summary>
+    public static ReadOnlyMemory<byte> Render(ResponseEcho echo, string status, AnswerSummary? answer, ResponseOutputIds? ids, Usage? usage,
+        string? incompleteReason, ResponseError? error = null)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            WriteResponse(json, echo, status, answer, ids, usage, incompleteReason, error);
+        }
+
+        return buffer.WrittenMemory;
+    }
+
     public static void WriteOutputItems(Utf8JsonWriter json, AnswerSummary answer, ResponseOutputIds ids)
     {
         if (answer.Reasoning.Length > 0)

@@ -107,6 +107,7 @@ public static class ChatServices
     /// <summary>Redis when configured (shared by every replica), else this process's memory (single instance).</summary>
     private static void AddStateStore(WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton<PendingResponseWrites>();
         if (AddRedisIfConfigured(builder))
         {
             builder.Services.AddSingleton(new RedisKeys(builder.Configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:"));

@@ -27,7 +27,7 @@ public static partial class OpenAIResponsesApi
     }
 
     public static async Task CreateResponseAsync(HttpContext context, ChatExecutor executor, ToolLoop toolLoop, ModelCatalog catalog,
-        SessionService sessions, TokenCounter tokens, IResponseStore store, IOptionsMonitor<ChatOptions> options,
+        SessionService sessions, TokenCounter tokens, IResponseStore store, PendingResponseWrites pending, IOptionsMonitor<ChatOptions> options,
         IOptionsMonitor<LongContextOptions> contextOptions, ILogger<ChatExecutor> logger)
     {
         var aborted = context.RequestAborted;
@@ -41,10 +41,9 @@ public static partial class OpenAIResponsesApi
         ResponseContinuation? previous = null;
         if (body.PreviousResponseId is { } previousId)
         {
-            string? json;
             try
             {
-                json = SessionService.IsValidId(previousId) ? await store.GetAsync(previousId, owner, StoredResponsePart.Continuation) : null;
+                previous = await ReadContinuationAsync(store, pending, previousId, owner);
             }
             catch (Exception e) when (IsStoreFailure(e))
             {
@@ -53,7 +52,6 @@ public static partial class OpenAIResponsesApi
                 return;
             }
 
-            previous = json is null ? null : IResponseStore.Deserialize(json);
             if (previous is null)
             {
                 await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
@@ -67,9 +65,24 @@ public static partial class OpenAIResponsesApi
         RequestError? error;
         ConversationRequest request;
         ResponseContinuation history;
+        string? inputItems = null;
         using (ChatTelemetry.StartTranslation("responses"))
         {
-            error = ResponsesRequestMapper.TryMap(body, settings.DefaultModel, previous, out request, out history);
+            try
+            {
+                error = ResponsesRequestMapper.TryMap(body, settings.DefaultModel, previous, out request, out history);
+                if (error is null && body.Store != false)
+                {
+                    inputItems = ResponseInputItems.Normalize(body.Input); // before the upstream call: bad input costs nothing
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // A string with an unpaired surrogate escape (\ud800) is valid JSON syntax but no text.
+                error = new RequestError("'input' contains a string that is not valid text (an unpaired \\uD800-\\uDFFF escape).", "input");
+                request = null!;
+                history = null!;
+            }
         }
 
         if (error is not null)
@@ -92,7 +105,8 @@ public static partial class OpenAIResponsesApi
         context.Features.Set(call);
         var turn = new TurnContext(executor, toolLoop, sessions, null, tokens, request, call, serverTools, owner);
         var echo = new ResponseEcho(ResponsesWriter.NewId("resp"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), request.PublicModel, body);
-        var saver = body.Store == false ? null : new ResponseSaver(store, echo, owner, history, contextOptions.CurrentValue.Ttl, logger);
+        var saver = inputItems is null ? null
+            : new ResponseSaver(store, pending, echo, owner, history, inputItems, contextOptions.CurrentValue, logger);
         try
         {
             if (request.Stream)
@@ -302,52 +316,104 @@ public static partial class OpenAIResponsesApi
 
     private static bool IsStoreFailure(Exception e) => e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException;
 
-    /// <summary>How long a finished response waits for its store write before it is sent anyway.</summary>
-    private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// A stored response's continuation. A miss while this process is still writing that response (a slow store: the
+    /// answer went out first) waits for the write instead of answering "not found".
+    /// </summary>
+    private static async Task<ResponseContinuation?> ReadContinuationAsync(IResponseStore store, PendingResponseWrites pending, string id, string owner)
+    {
+        if (!SessionService.IsValidId(id))
+        {
+            return null;
+        }
 
-    /// <summary>Stores a finished response; a store failure is logged, never the client's loss (it already has its answer).</summary>
-    private sealed class ResponseSaver(IResponseStore store, ResponseEcho echo, string owner, ResponseContinuation history, TimeSpan ttl, ILogger logger)
+        var json = await store.GetAsync(id, owner, StoredResponsePart.Continuation);
+        if (json is null && pending.TryGet(id) is { } write)
+        {
+            await Task.WhenAny(write, Task.Delay(PendingWait));
+            json = await store.GetAsync(id, owner, StoredResponsePart.Continuation);
+        }
+
+        try
+        {
+            return json is null ? null : IResponseStore.Deserialize(json);
+        }
+        catch (JsonException)
+        {
+            return null; // unreadable (an older shape): as good as gone
+        }
+    }
+
+    /// <summary>How long a finished response waits for its store write before it is sent anyway.</summary>
+    private static readonly TimeSpan StoreWait = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a continuation waits for its previous response's write still in progress here.</summary>
+    private static readonly TimeSpan PendingWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Stores a finished response; a store failure is logged, never the client's loss (it already has its answer). The
+    /// continuation keeps the last <c>MAX_CONTEXT_MESSAGES</c> turns, as sessions do, so stored conversations stay bounded.
+    /// </summary>
+    private sealed class ResponseSaver(IResponseStore store, PendingResponseWrites pending, ResponseEcho echo, string owner,
+        ResponseContinuation history, string inputItems, LongContextOptions limits, ILogger logger)
     {
         public async Task SaveAsync(ReadOnlyMemory<byte> response, AnswerSummary? answer)
         {
-            var continuation = history;
+            IReadOnlyList<StoredTurn> turns = history.Turns;
+            var calls = new Dictionary<string, string>(history.CallNames, StringComparer.Ordinal);
             if (answer is not null)
             {
-                var calls = new Dictionary<string, string>(history.CallNames, StringComparer.Ordinal);
                 foreach (var toolCall in answer.ToolCalls)
                 {
                     calls[toolCall.Id] = toolCall.Name;
                 }
 
-                continuation = new ResponseContinuation
-                {
-                    Turns = [.. history.Turns, new StoredTurn("assistant", SessionErrors.StoredAnswer(answer))],
-                    CallNames = calls,
-                };
+                turns = [.. turns, new StoredTurn("assistant", SessionErrors.StoredAnswer(answer))];
             }
 
-            var save = store.SaveAsync(echo.Id, new StoredResponse(owner, System.Text.Encoding.UTF8.GetString(response.Span),
-                ResponseInputItems.Normalize(echo.Request.Input), continuation), ttl);
+            if (turns.Count > limits.MaxMessages)
+            {
+                turns = [.. turns.Skip(turns.Count - limits.MaxMessages)];
+            }
+
+            if (calls.Count > MaxCallNames)
+            {
+                calls = calls.Skip(calls.Count - MaxCallNames).ToDictionary(StringComparer.Ordinal);
+            }
+
+            Task save;
             try
             {
-                await save.WaitAsync(StoreWait);
-            }
-            catch (TimeoutException) when (!save.IsCompleted)
-            {
-                // A slow or reconnecting store does not hold the answer back: the write goes on, its outcome logged.
-                LogStoreSlow(logger, echo.Id);
-                _ = save.ContinueWith(static (task, state) =>
-                {
-                    var (logger, id) = ((ILogger, string))state!;
-                    LogNotStored(logger, id, task.Exception!.InnerException!.GetType().Name);
-                }, (logger, echo.Id), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                save = store.SaveAsync(echo.Id, new StoredResponse(owner, System.Text.Encoding.UTF8.GetString(response.Span), inputItems,
+                    new ResponseContinuation { Turns = turns, CallNames = calls }), limits.Ttl);
             }
             catch (Exception e) when (IsStoreFailure(e))
             {
                 LogNotStored(logger, echo.Id, e.GetType().Name);
+                return;
+            }
+
+            var id = echo.Id;
+            pending.Add(id, save);
+            _ = save.ContinueWith(static (task, state) =>
+            {
+                var (pending, logger, id) = ((PendingResponseWrites, ILogger, string))state!;
+                pending.Remove(id);
+                if (task.Exception?.InnerException is { } e)
+                {
+                    LogNotStored(logger, id, e.GetType().Name);
+                }
+            }, (pending, logger, id), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (await Task.WhenAny(save, Task.Delay(StoreWait)) != save)
+            {
+                // A slow or reconnecting store does not hold the answer back: the write goes on, its outcome logged.
+                LogStoreSlow(logger, id);
             }
         }
     }
+
+    /// <summary>Function-call names a continuation remembers (only recent calls get outputs).</summary>
+    private const int MaxCallNames = 256;
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The response store is unavailable ({ExceptionType})")]
     private static partial void LogStoreUnavailable(ILogger logger, string exceptionType);

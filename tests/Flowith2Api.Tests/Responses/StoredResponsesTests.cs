@@ -98,6 +98,14 @@ public sealed class StoredResponsesTests(RedisFixture fixture) : IClassFixture<R
         Assert.Equal("Remember this.", Assert.Single(message.Content).Text);
         Assert.False(string.IsNullOrEmpty(message.Id));
 
+        // Kept in Redis with the sessions' TTL (CONTEXT_TTL_SECONDS, an hour by default), not forever.
+        using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString))
+        {
+            var key = Assert.Single(redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: "*response:" + created.Id));
+            var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key);
+            Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(59), TimeSpan.FromHours(1));
+        }
+
         var deleted = (await client.DeleteResponseAsync(created.Id)).Value;
         Assert.True(deleted.Deleted);
         Assert.Equal(created.Id, deleted.ResponseId);
@@ -188,8 +196,24 @@ public sealed class StoredResponsesTests(RedisFixture fixture) : IClassFixture<R
         Assert.False(created.GetProperty("store").GetBoolean());
         var id = created.GetProperty("id").GetString()!;
         Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(http, HttpMethod.Get, $"/v1/responses/{id}")).Status);
-        Assert.Equal(HttpStatusCode.BadRequest,
-            (await SendAsync(http, HttpMethod.Post, "/v1/responses", $$"""{"input":"More.","previous_response_id":"{{id}}"}""")).Status);
+        var (continueStatus, continued) = await SendAsync(http, HttpMethod.Post, "/v1/responses", $$"""{"input":"More.","previous_response_id":"{{id}}"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, continueStatus);
+        Assert.Equal("previous_response_not_found", continued.GetProperty("error").GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Input_that_is_valid_json_but_not_valid_text_is_a_400_before_any_upstream_call()
+    {
+        await using var cluster = await StartAsync();
+        using var http = cluster.CreateClient();
+        var before = cluster.Fake.Requests.All.Count;
+
+        var (status, error) = await SendAsync(http, HttpMethod.Post, "/v1/responses",
+            """{"model":"gpt-4.1-mini","input":[{"role":"user","content":"hi","id":"\ud800"}]}""");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("invalid_request_error", error.GetProperty("error").GetProperty("type").GetString());
+        Assert.Equal(before, cluster.Fake.Requests.All.Count);
     }
 
     [Fact]
@@ -239,6 +263,30 @@ public sealed class StoredResponsesTests(RedisFixture fixture) : IClassFixture<R
     }
 
     [Fact]
+    public async Task Input_items_keep_function_calls_and_outputs_with_unique_ids()
+    {
+        await using var cluster = await StartAsync();
+        using var http = cluster.CreateClient();
+        var (status, created) = await SendAsync(http, HttpMethod.Post, "/v1/responses", $$"""
+            {"model":"{{Model}}","input":[
+              {"role":"user","content":"Weather?","id":"same"},
+              {"type":"function_call","call_id":"call_1","name":"get_weather","arguments":"{}","id":"same"},
+              {"type":"function_call_output","call_id":"call_1","output":"sunny"}]}
+            """);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        var (_, list) = await SendAsync(http, HttpMethod.Get, $"/v1/responses/{created.GetProperty("id").GetString()}/input_items?order=asc");
+
+        var items = list.GetProperty("data").EnumerateArray().ToList();
+        Assert.Equal(["message", "function_call", "function_call_output"], items.Select(i => i.GetProperty("type").GetString()));
+        Assert.Equal(3, items.Select(i => i.GetProperty("id").GetString()).Distinct().Count());
+        Assert.Equal("same", items[0].GetProperty("id").GetString());
+        Assert.Equal("get_weather", items[1].GetProperty("name").GetString());
+        Assert.Equal("sunny", items[2].GetProperty("output").GetString());
+        Assert.All(items, i => Assert.Equal("completed", i.GetProperty("status").GetString()));
+    }
+
+    [Fact]
     public async Task Input_items_are_listed_newest_first_by_default_and_paged_with_after()
     {
         await using var cluster = await StartAsync();
@@ -259,6 +307,12 @@ public sealed class StoredResponsesTests(RedisFixture fixture) : IClassFixture<R
         var (_, page2) = await SendAsync(http, HttpMethod.Get, $"/v1/responses/{id}/input_items?order=asc&limit=2&after={page1.GetProperty("last_id").GetString()}");
         Assert.Equal(["c"], page2.GetProperty("data").EnumerateArray().Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()));
         Assert.False(page2.GetProperty("has_more").GetBoolean());
+
+        var (_, beforeC) = await SendAsync(http, HttpMethod.Get, $"/v1/responses/{id}/input_items?order=asc&limit=1&before={page2.GetProperty("first_id").GetString()}");
+        Assert.Equal(["b"], beforeC.GetProperty("data").EnumerateArray().Select(i => i.GetProperty("content")[0].GetProperty("text").GetString()));
+        Assert.True(beforeC.GetProperty("has_more").GetBoolean());
+        var (_, unknownCursor) = await SendAsync(http, HttpMethod.Get, $"/v1/responses/{id}/input_items?after=msg_unknown");
+        Assert.Empty(unknownCursor.GetProperty("data").EnumerateArray());
 
         var (badStatus, bad) = await SendAsync(http, HttpMethod.Get, $"/v1/responses/{id}/input_items?limit=0");
         Assert.Equal(HttpStatusCode.BadRequest, badStatus);

@@ -25,9 +25,10 @@ public static class ResponseInputItems
             }
             else if (input is { ValueKind: JsonValueKind.Array } items)
             {
+                var seen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var item in items.EnumerateArray())
                 {
-                    WriteItem(json, item);
+                    WriteItem(json, item, seen);
                 }
             }
 
@@ -37,10 +38,12 @@ public static class ResponseInputItems
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void WriteItem(Utf8JsonWriter json, JsonElement item)
+    /// <summary>One item with its own id, or a new one when it has none or repeats an earlier item's (ids page the list).</summary>
+    private static void WriteItem(Utf8JsonWriter json, JsonElement item, HashSet<string> seen)
     {
         var type = item.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "message";
-        var id = item.TryGetProperty("id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString()! : ResponsesWriter.NewId(type switch
+        var given = item.TryGetProperty("id", out var i) && i.ValueKind == JsonValueKind.String ? i.GetString() : null;
+        var id = given is { Length: > 0 and <= 128 } && seen.Add(given) ? given : ResponsesWriter.NewId(type switch
         {
             "function_call" => "fc",
             "function_call_output" => "fco",
@@ -105,14 +108,13 @@ public static class ResponseInputItems
             items.Reverse();
         }
 
-        var start = after is null ? 0 : items.FindIndex(i => IdOf(i) == after) + 1;
-        var end = before is null ? items.Count : items.FindIndex(i => IdOf(i) == before);
-        if (end < 0)
-        {
-            end = items.Count;
-        }
-
-        var page = items.Skip(start).Take(Math.Max(0, Math.Min(limit, end - start))).ToList();
+        // A cursor that names no item (expired, mistyped) is an empty page, never a restart from the top.
+        var start = after is null ? 0 : items.FindIndex(i => IdOf(i) == after) is var a and >= 0 ? a + 1 : items.Count;
+        var end = before is null ? items.Count : items.FindIndex(i => IdOf(i) == before) is var b and >= 0 ? b : 0;
+        var count = Math.Max(0, Math.Min(limit, end - start));
+        // With only 'before', the page is the items just before it; otherwise the first ones after 'after'.
+        var first = before is not null && after is null ? end - count : start;
+        var page = items.Skip(first).Take(count).ToList();
         json.WriteStartObject();
         json.WriteString("object", "list");
         json.WriteStartArray("data");
@@ -124,7 +126,7 @@ public static class ResponseInputItems
         json.WriteEndArray();
         WriteIdOrNull(json, "first_id", page.Count > 0 ? IdOf(page[0]) : null);
         WriteIdOrNull(json, "last_id", page.Count > 0 ? IdOf(page[^1]) : null);
-        json.WriteBoolean("has_more", start + page.Count < end);
+        json.WriteBoolean("has_more", before is not null && after is null ? first > start : start + page.Count < end);
         json.WriteEndObject();
     }
 

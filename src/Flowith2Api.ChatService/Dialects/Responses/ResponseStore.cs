@@ -95,9 +95,22 @@ public sealed class RedisResponseStore(IConnectionMultiplexer redis, RedisKeys k
         (long)await redis.GetDatabase().ScriptEvaluateAsync(DeleteOwned, [Key(id)], [owner]) == 1;
 }
 
-/// <summary>The single-process store: the same behaviour, in memory.</summary>
+/// <summary>The responses this process is still writing (a slow store): a continuation of one waits for it.</summary>
+public sealed class PendingResponseWrites
+{
+    private readonly ConcurrentDictionary<string, Task> _writes = new(StringComparer.Ordinal);
+
+    public void Add(string id, Task write) => _writes[id] = write;
+
+    public void Remove(string id) => _writes.TryRemove(id, out _);
+
+    public Task? TryGet(string id) => _writes.TryGetValue(id, out var write) ? write : null;
+}
+
+/// <summary>The single-process store: the same behaviour, in memory, at most <see cref="MaxResponses"/> (oldest dropped first).</summary>
 public sealed class InMemoryResponseStore(TimeProvider time) : IResponseStore
 {
+    public const int MaxResponses = 10_000;
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, (StoredResponse Response, DateTimeOffset Expires)> _responses = new(StringComparer.Ordinal);
     private long _nextSweepTicks;
@@ -107,11 +120,22 @@ public sealed class InMemoryResponseStore(TimeProvider time) : IResponseStore
         var now = time.GetUtcNow();
         _responses[id] = (response, now + ttl);
         var next = Interlocked.Read(ref _nextSweepTicks);
-        if (now.UtcTicks >= next && Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) == next)
+        var full = _responses.Count > MaxResponses;
+        if ((full || now.UtcTicks >= next) && Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) == next)
         {
             foreach (var (key, entry) in _responses)
             {
                 if (entry.Expires <= now)
+                {
+                    _responses.TryRemove(key, out _);
+                }
+            }
+
+            // Still too many: the ones that would expire first (the oldest) go, down to nine tenths of the cap.
+            var excess = _responses.Count - MaxResponses * 9 / 10;
+            if (full && excess > 0)
+            {
+                foreach (var key in _responses.OrderBy(r => r.Value.Expires).Take(excess).Select(r => r.Key).ToList())
                 {
                     _responses.TryRemove(key, out _);
                 }

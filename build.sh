@@ -18,6 +18,7 @@ deps() {
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   have_postgres || missing+=(postgresql)
   command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # the web console's browser tests
   if [ "${#missing[@]}" -eq 0 ]; then
     return 0
   fi

@@ -19,6 +19,8 @@ public static class AdminServiceApp
         builder.Services.AddAdminStorage(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHostedService<StatsRollup>();
+        builder.Services.AddSingleton<StatsSeries>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StatsSeries>());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 } redis)
         {
@@ -31,12 +33,26 @@ public static class AdminServiceApp
 
         var app = builder.Build();
         app.UseInternalServiceDefaults();
+        app.Use(static (context, next) =>
+        {
+            // /internal/* is for the services themselves: a client request the Gateway forwarded (it always names the
+            // caller's key) never reaches it, whatever path trick brought it here.
+            if (context.Request.Path.StartsWithSegments("/internal", StringComparison.OrdinalIgnoreCase)
+                && context.Request.Headers.ContainsKey(InternalHeaders.KeyId))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+
+            return next(context);
+        });
         app.MapDefaultEndpoints();
         app.MapCredentialsApi();
         app.MapInternalCredentialsApi();
         app.MapConfigApi();
         app.MapKeysApi();
         app.MapStatsApi();
+        app.MapConsoleApi();
         app.MapProblemFallback("admin service");
         return app;
     }

@@ -18,6 +18,7 @@ public static class GatewayApp
         app.UseRouting();
         app.UseMiddleware<ApiKeyAuthMiddleware>();
         app.MapDefaultEndpoints();
+        app.MapConsoleSessionApi();
         app.MapGatewayProxy();
         return app;
     }

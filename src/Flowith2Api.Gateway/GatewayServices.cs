@@ -21,6 +21,8 @@ public static class GatewayServices
         UsePublicPort(builder);
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<KeyRateLimiter>();
+        builder.Services.AddSingleton<ConsoleSessionStore>();
+        builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton(TimeProvider.System);
         if (builder.AddAdminState())
         {

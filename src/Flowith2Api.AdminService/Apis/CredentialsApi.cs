@@ -26,6 +26,8 @@ public static class CredentialsApi
         group.MapPost("/batch", BatchAddAsync);
         group.MapDelete("/batch", BatchDeleteAsync);
         group.MapPost("/{id:long}/enable", EnableAsync);
+        group.MapPost("/{id:long}/disable", DisableAsync);
+        group.MapDelete("/{id:long}", DeleteByIdAsync);
         return app;
     }
 
@@ -174,6 +176,7 @@ public static class CredentialsApi
 
         credential.State = CredentialStateValue.Enabled;
         credential.Reason = null;
+        credential.AdminDisabled = false;
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
         if (services.GetService<IConnectionMultiplexer>() is { } redis)
@@ -184,6 +187,40 @@ public static class CredentialsApi
 
         return TypedResults.Json(new { enabled = true, id, token = credential.Masked });
     }
+
+    /// <summary>Takes a credential out of rotation on every replica (within a second) until it is enabled again.</summary>
+    public static async Task<IResult> DisableAsync(HttpContext context, long id, AdminDbContext db)
+    {
+        var credential = await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted);
+        if (credential is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+        }
+
+        credential.State = CredentialStateValue.Disabled;
+        credential.AdminDisabled = true;
+        credential.Reason = AdminDisabledReason;
+        await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
+        return TypedResults.Json(new { disabled = true, id, token = credential.Masked });
+    }
+
+    /// <summary>Deletes one credential by its id (the list shows ids, never whole values).</summary>
+    public static async Task<IResult> DeleteByIdAsync(HttpContext context, long id, AdminDbContext db, TimeProvider time)
+    {
+        var credential = await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted);
+        if (credential is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+        }
+
+        credential.Deleted = time.GetUtcNow();
+        await db.SaveChangesAsync(context.RequestAborted);
+        await Notify(context);
+        return TypedResults.Json(new { deleted = true, id, token = credential.Masked });
+    }
+
+    public const string AdminDisabledReason = "Disabled by an admin.";
 
     /// <summary><c>PUT {"index": n}</c>: the next request starts the rotation at credential n (shared by every replica).</summary>
     public static async Task<IResult> ResetIndexAsync(HttpContext context, AdminDbContext db, IServiceProvider services)
@@ -263,6 +300,8 @@ public static class CredentialsApi
         {
             credential.Deleted = null;
             credential.State = CredentialStateValue.Enabled;
+            credential.AdminDisabled = false;
+            credential.Reason = null;
             credential.Label = label ?? credential.Label;
             return true;
         }
@@ -340,8 +379,14 @@ public static class CredentialsApi
         json.WriteNumber("index", index);
         json.WriteString("token", credential.Masked);
         json.WriteString("label", credential.Label);
+        if (credential.AdminDisabled)
+        {
+            live = default;
+        }
+
         json.WriteString("state", live.State ?? credential.State.ToString().ToLowerInvariant());
         json.WriteString("reason", live.Reason ?? credential.Reason);
+        json.WriteBoolean("admin_disabled", credential.AdminDisabled);
         if (live.Until is { } until)
         {
             json.WriteString("cooling_until", until);

@@ -20,7 +20,8 @@ public static class InternalCredentialsApi
 
     public static async Task ListAsync(HttpContext context, AdminDbContext db, SecretProtector protector)
     {
-        var credentials = await db.Credentials.Where(c => c.Deleted == null).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
+        // An admin-disabled credential is left out: no replica uses it, and the probe does not bring it back.
+        var credentials = await db.Credentials.Where(c => c.Deleted == null && !c.AdminDisabled).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();

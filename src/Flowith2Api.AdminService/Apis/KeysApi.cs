@@ -137,9 +137,11 @@ public static class KeysApi
     }
 
     /// <summary>Every live key's hash and properties (never a key), for the Gateway's in-memory key store.</summary>
-    public static async Task InternalAsync(HttpContext context, AdminDbContext db)
+    public static async Task InternalAsync(HttpContext context, AdminDbContext db, TimeProvider time)
     {
         var keys = await db.ApiKeys.Where(k => k.Deleted == null).ToListAsync(context.RequestAborted);
+        var sessions = await ConsoleApi.LiveSessionsAsync(db, time, context.RequestAborted);
+
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();
@@ -160,6 +162,7 @@ public static class KeysApi
             }
 
             json.WriteEndArray();
+            ConsoleApi.WriteSessions(json, sessions);
             json.WriteEndObject();
         });
     }

@@ -21,6 +21,7 @@ public static class StatsApi
         group.MapGet("", GetAsync);
         group.MapPost("/reset", ResetAsync);
         group.MapGet("/history", HistoryAsync);
+        group.MapGet("/series", SeriesAsync);
         return app;
     }
 
@@ -34,19 +35,9 @@ public static class StatsApi
 
         var prefix = StatsKeys.Prefix(configuration);
         var database = redis.GetDatabase();
-        var counters = (await database.HashGetAllAsync(StatsKeys.Counters(prefix))).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
-        var latency = Buckets(await database.HashGetAllAsync(StatsKeys.Latency(prefix)));
-        var ttft = Buckets(await database.HashGetAllAsync(StatsKeys.TimeToFirstToken(prefix)));
-        var since = (long?)await database.StringGetAsync(StatsKeys.Since(prefix));
-        long activeStreams = 0;
-        foreach (var endpoint in redis.GetEndPoints())
-        {
-            await foreach (var key in redis.GetServer(endpoint).KeysAsync(pattern: StatsKeys.ActiveStreamsPattern(prefix)))
-            {
-                activeStreams += (long?)await database.StringGetAsync(key) ?? 0;
-            }
-        }
-
+        var snapshot = await StatsSnapshot.ReadAsync(redis, prefix, DateTimeOffset.UtcNow);
+        var (counters, latency, ttft, since, activeStreams) = (snapshot.Counters, snapshot.Latency, snapshot.TimeToFirstToken, snapshot.SinceUnixMs,
+            snapshot.ActiveStreams);
         var cooling = (await database.HashGetAllAsync(prefix + "pool:health")).Count(e => e.Value.ToString().StartsWith("1|", StringComparison.Ordinal));
         var states = await db.Credentials.Where(c => c.Deleted == null).GroupBy(c => c.State).Select(g => new { g.Key, Count = g.Count() })
             .ToListAsync(context.RequestAborted);
@@ -126,10 +117,67 @@ public static class StatsApi
         });
     }
 
-    private static long Get(Dictionary<string, long> counters, string name) => counters.GetValueOrDefault(name);
+    /// <summary>
+    /// The last hour, one point per <see cref="StatsSeries.Interval"/>: what happened in that interval (requests,
+    /// outcomes, tokens, per model and per credential, latency and time-to-first-token percentiles) and the streams open
+    /// at its end. A reset in between counts from zero.
+    /// </summary>
+    public static async Task<IResult> SeriesAsync(HttpContext context, StatsSeries series, IServiceProvider services)
+    {
+        if (services.GetService<IConnectionMultiplexer>() is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                detail: "Cluster statistics are gathered in Redis, and no Redis is configured.");
+        }
 
-    private static Dictionary<int, long> Buckets(HashEntry[] entries) =>
-        entries.Where(e => int.TryParse((string?)e.Name, out _)).ToDictionary(e => int.Parse((string)e.Name!, System.Globalization.CultureInfo.InvariantCulture), e => (long)e.Value);
+        var samples = series.Samples;
+        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        {
+            json.WriteStartObject();
+            json.WriteNumber("interval_seconds", StatsSeries.Interval.TotalSeconds);
+            json.WriteStartArray("points");
+            for (var i = 1; i < samples.Count; i++)
+            {
+                var (previous, current) = (samples[i - 1], samples[i]);
+                var reset = current.SinceUnixMs != previous.SinceUnixMs;
+                long Delta(string name) => reset ? Get(current.Counters, name) : Math.Max(0, Get(current.Counters, name) - Get(previous.Counters, name));
+                json.WriteStartObject();
+                json.WriteNumber("t", current.Taken.ToUnixTimeMilliseconds());
+                json.WriteNumber("requests", Delta("requests"));
+                json.WriteNumber("succeeded", Delta("succeeded"));
+                json.WriteNumber("failed", Delta("failed"));
+                json.WriteNumber("tokens_in", Delta("tokens_in"));
+                json.WriteNumber("tokens_out", Delta("tokens_out"));
+                json.WriteNumber("active_streams", current.ActiveStreams);
+                WritePercentiles(json, "latency_ms", reset ? current.Latency : Subtract(current.Latency, previous.Latency));
+                WritePercentiles(json, "time_to_first_token_ms", reset ? current.TimeToFirstToken : Subtract(current.TimeToFirstToken, previous.TimeToFirstToken));
+                foreach (var (group, prefix) in new[] { ("by_model", "model:"), ("by_credential", "credential:") })
+                {
+                    json.WriteStartObject(group);
+                    foreach (var name in current.Counters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+                    {
+                        if (Delta(name) is var count and > 0)
+                        {
+                            json.WriteNumber(name[prefix.Length..], count);
+                        }
+                    }
+
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+        return TypedResults.Empty;
+    }
+
+    private static Dictionary<int, long> Subtract(Dictionary<int, long> current, Dictionary<int, long> previous) =>
+        current.Select(b => (b.Key, Count: b.Value - previous.GetValueOrDefault(b.Key))).Where(b => b.Count > 0).ToDictionary(b => b.Key, b => b.Count);
+
+    private static long Get(Dictionary<string, long> counters, string name) => counters.GetValueOrDefault(name);
 
     private static void WriteGroup(Utf8JsonWriter json, string name, Dictionary<string, long> counters, string prefix)
     {

@@ -20,6 +20,9 @@ public sealed class CredentialEntity
 
     public CredentialStateValue State { get; set; } = CredentialStateValue.Enabled;
 
+    /// <summary>Taken out of rotation by an admin: not served to the pool (nor probed) until an admin enables it again.</summary>
+    public bool AdminDisabled { get; set; }
+
     public string? Reason { get; set; }
 
     public long UseCount { get; set; }
@@ -87,6 +90,23 @@ public sealed class StatsRollupEntity
     public required string CountersJson { get; set; }
 }
 
+/// <summary>
+/// A signed-in web console session: only the hash of its cookie token is stored, with the hash of the admin key that
+/// signed in (the session ends when that key is deleted, disabled or loses its admin flag).
+/// </summary>
+public sealed class ConsoleSessionEntity
+{
+    public long Id { get; set; }
+
+    public required string TokenHash { get; set; }
+
+    public required string KeyHash { get; set; }
+
+    public DateTimeOffset Created { get; set; }
+
+    public DateTimeOffset Expires { get; set; }
+}
+
 /// <summary>The AdminService's durable state: the same model on PostgreSQL and SQLite.</summary>
 public abstract class AdminDbContext(DbContextOptions options) : DbContext(options)
 {
@@ -97,6 +117,8 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<ConfigOverrideEntity> ConfigOverrides => Set<ConfigOverrideEntity>();
 
     public DbSet<StatsRollupEntity> StatsRollups => Set<StatsRollupEntity>();
+
+    public DbSet<ConsoleSessionEntity> ConsoleSessions => Set<ConsoleSessionEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -123,6 +145,14 @@ public abstract class AdminDbContext(DbContextOptions options) : DbContext(optio
         {
             entity.ToTable("stats_rollups");
             entity.HasIndex(r => r.Taken);
+        });
+        modelBuilder.Entity<ConsoleSessionEntity>(entity =>
+        {
+            entity.ToTable("console_sessions");
+            entity.HasIndex(c => c.TokenHash).IsUnique();
+            entity.Property(c => c.TokenHash).HasMaxLength(64);
+            entity.Property(c => c.KeyHash).HasMaxLength(64);
+            entity.HasIndex(c => c.Expires);
         });
         modelBuilder.Entity<ConfigOverrideEntity>(entity =>
         {

@@ -5,9 +5,10 @@ namespace Flowith2Api.Gateway.Auth;
 
 /// <summary>
 /// Keeps the <see cref="ApiKeyStore"/> equal to the AdminService's keys: at start, within a second of a change, and
-/// every 30 s (through <see cref="AdminChanges"/>). Until the AdminService answers, the environment's keys serve.
+/// every 30 s (through <see cref="AdminChanges"/>), and the web console's sessions with them. Until the AdminService
+/// answers, the environment's keys serve.
 /// </summary>
-public sealed class AdminKeySource(AdminClient admin, ApiKeyStore store) : IAdminStateCache
+public sealed class AdminKeySource(AdminClient admin, ApiKeyStore store, ConsoleSessionStore consoleSessions) : IAdminStateCache
 {
     public string Kind => "keys";
 
@@ -22,5 +23,9 @@ public sealed class AdminKeySource(AdminClient admin, ApiKeyStore store) : IAdmi
             k.GetProperty("is_admin").GetBoolean(),
             k.GetProperty("enabled").GetBoolean(),
             k.TryGetProperty("rate_limit_per_minute", out var limit) ? limit.GetInt32() : (int?)null)));
+        if (document.RootElement.TryGetProperty("console_sessions", out var sessions))
+        {
+            consoleSessions.Replace(sessions);
+        }
     }
 }

@@ -13,7 +13,7 @@ namespace Flowith2Api.Gateway.Auth;
 /// admin flag and the internal secret are added.
 /// </summary>
 public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys, KeyRateLimiter rateLimiter, InternalSecret secret,
-    IOptions<GatewayOptions> options)
+    ConsoleSessionStore consoleSessions, IOptions<GatewayOptions> options)
 {
     private const string ApiKeyHeader = "x-api-key";
 
@@ -27,14 +27,39 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
             return;
         }
 
+        var realm = GatewayRoutes.RealmOf(context);
+        if (realm == GatewayRoutes.ConsoleRealm)
+        {
+            await ConsoleAsync(context);
+            return;
+        }
+
         var entry = FindKey(request.Headers, out var problem);
+        if (entry is null && realm == GatewayRoutes.AdminRealm && !HasPresentedKey(request.Headers))
+        {
+            // The web console calls the admin API with its session cookie; every change also carries its CSRF token.
+            entry = consoleSessions.Authenticate(request, out var token);
+            if (entry is not null && !IsSafe(request.Method)
+                && (!ConsoleSessionStore.CsrfMatches(token!, request.Headers[ConsoleSessionApi.CsrfHeader]) || !IsSameOrigin(request)))
+            {
+                await DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden,
+                    "A console change needs the session's CSRF token (x-csrf-token) from this origin.", "csrf_token_invalid");
+                return;
+            }
+
+            if (entry is not null)
+            {
+                request.Headers.Remove(HeaderNames.Cookie);
+            }
+        }
+
         if (entry is null)
         {
             await DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, problem.Message, problem.Code);
             return;
         }
 
-        if (GatewayRoutes.RealmOf(context) == GatewayRoutes.AdminRealm && !entry.IsAdmin)
+        if (realm == GatewayRoutes.AdminRealm && !entry.IsAdmin)
         {
             await DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden, "This route needs the admin key.", "admin_key_required");
             return;
@@ -61,6 +86,48 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
         await next(context);
     }
 
+    /// <summary>
+    /// Console pages: the sign-in page and the assets for anyone, every other page only with a console session (a
+    /// browser without one is sent to sign in; an admin key in a header works too, for scripts).
+    /// </summary>
+    private async Task ConsoleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var path = request.Path;
+        var open = path.Equals("/admin/login", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/admin/assets", StringComparison.OrdinalIgnoreCase);
+        ApiKeyEntry? entry = null;
+        if (!open)
+        {
+            entry = HasPresentedKey(request.Headers) ? FindKey(request.Headers, out _) : consoleSessions.Authenticate(request, out _);
+            if (entry is not { IsAdmin: true })
+            {
+                if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+                {
+                    context.Response.StatusCode = StatusCodes.Status302Found;
+                    context.Response.Headers.Location = "/admin/login?next=" + Uri.EscapeDataString(path.Value ?? "/admin");
+                    context.Response.Headers.CacheControl = "no-store";
+                    return;
+                }
+
+                await DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign in to the console first.", "not_signed_in");
+                return;
+            }
+        }
+
+        request.Headers.Remove(HeaderNames.Cookie);
+        RewriteIdentityHeaders(request.Headers, entry, secret.Value);
+        await next(context);
+    }
+
+    private static bool IsSafe(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
+
+    /// <summary>An <c>Origin</c> header, when the browser sends one, must be this gateway's own.</summary>
+    private static bool IsSameOrigin(HttpRequest request) =>
+        request.Headers.Origin is not { Count: > 0 } origin
+        || (Uri.TryCreate(origin[0], UriKind.Absolute, out var uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+
+    private static bool HasPresentedKey(IHeaderDictionary headers) => !ReadPresentedKey(headers).IsEmpty;
+
     private ApiKeyEntry? FindKey(IHeaderDictionary headers, out (string Message, string Code) problem)
     {
         var presented = ReadPresentedKey(headers);
@@ -75,7 +142,8 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
     }
 
     private static bool IsAnonymous(PathString path) =>
-        path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
+        path.StartsWithSegments(ConsoleSessionApi.Path, StringComparison.OrdinalIgnoreCase) // authenticates itself
+        || path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(Extensions.ReadinessEndpointPath, StringComparison.OrdinalIgnoreCase);
 
@@ -90,7 +158,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
         return headers[ApiKeyHeader].ToString().AsSpan().Trim();
     }
 
-    private static void RewriteIdentityHeaders(IHeaderDictionary headers, ApiKeyEntry entry, string? internalSecret)
+    private static void RewriteIdentityHeaders(IHeaderDictionary headers, ApiKeyEntry? entry, string? internalSecret)
     {
         List<string>? spoofed = null;
         foreach (var name in headers.Keys)
@@ -111,8 +179,10 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
 
         headers.Remove(HeaderNames.Authorization);
         headers.Remove(ApiKeyHeader);
-        headers[InternalHeaders.KeyId] = entry.Id;
-        headers[InternalHeaders.KeyIsAdmin] = entry.IsAdmin ? "true" : "false";
+        // A request without a key (the console's sign-in page and assets) still names a caller, so it never passes for
+        // one of the services' own calls.
+        headers[InternalHeaders.KeyId] = entry?.Id ?? "anonymous";
+        headers[InternalHeaders.KeyIsAdmin] = entry?.IsAdmin == true ? "true" : "false";
         if (internalSecret is not null)
         {
             headers[InternalHeaders.Secret] = internalSecret;

@@ -66,6 +66,13 @@ public sealed class ApiKeyStore
             : null;
     }
 
+    /// <summary>The key with this SHA-256 hash (a console session names its key this way).</summary>
+    public ApiKeyEntry? FindByHash(byte[] hash) =>
+        hash.Length == SHA256.HashSizeInBytes && _byHash.TryGetValue(BinaryPrimitives.ReadUInt128LittleEndian(hash), out var entry)
+        && CryptographicOperations.FixedTimeEquals(entry.Hash, hash)
+            ? entry
+            : null;
+
     /// <summary>Replaces every key with the AdminService's list (enabled keys only).</summary>
     public void Replace(IEnumerable<(string HashHex, string Name, bool IsAdmin, bool Enabled, int? RateLimit)> keys)
     {

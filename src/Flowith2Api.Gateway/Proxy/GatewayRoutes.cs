@@ -14,6 +14,9 @@ public static class GatewayRoutes
     public const string UserRealm = "user";
     public const string AdminRealm = "admin";
 
+    /// <summary>The web console's pages: a signed-in console session (cookie), except the sign-in page and the assets.</summary>
+    public const string ConsoleRealm = "console";
+
     public const string ChatCluster = "chat-service";
     public const string ToolCluster = "tool-service";
     public const string AdminCluster = "admin-service";
@@ -28,6 +31,7 @@ public static class GatewayRoutes
         Route("admin-tools", ToolCluster, "/v1/admin/tools/{**rest}", AdminRealm, order: -1),
         Route("admin-sessions", ChatCluster, "/v1/admin/sessions/{**rest}", AdminRealm, order: -1),
         Route("admin", AdminCluster, "/v1/admin/{**rest}", AdminRealm),
+        Route("console", AdminCluster, "/admin/{**rest}", ConsoleRealm),
     ];
 
     /// <summary>The service-discovery endpoint name of a service's HTTP/2-only (prior knowledge) listener.</summary>

@@ -78,10 +78,45 @@ namespace Flowith2Api.AdminService.Data.Migrations.Sqlite
                     b.ToTable("config_overrides", (string)null);
                 });
 
+            modelBuilder.Entity("Flowith2Api.AdminService.Data.ConsoleSessionEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Created")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Expires")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Expires");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("console_sessions", (string)null);
+                });
+
             modelBuilder.Entity("Flowith2Api.AdminService.Data.CredentialEntity", b =>
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AdminDisabled")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("Created")

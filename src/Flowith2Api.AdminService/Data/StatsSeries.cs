@@ -1,0 +1,96 @@
+using Flowith2Api.ServiceDefaults;
+using StackExchange.Redis;
+
+namespace Flowith2Api.AdminService.Data;
+
+/// <summary>The cluster-wide counters and latency histograms at one moment (what every ChatService replica wrote to Redis).</summary>
+public sealed record StatsSnapshot(DateTimeOffset Taken, Dictionary<string, long> Counters, Dictionary<int, long> Latency,
+    Dictionary<int, long> TimeToFirstToken, long ActiveStreams, long? SinceUnixMs)
+{
+    public static async Task<StatsSnapshot> ReadAsync(IConnectionMultiplexer redis, string prefix, DateTimeOffset now)
+    {
+        var database = redis.GetDatabase();
+        var counters = database.HashGetAllAsync(StatsKeys.Counters(prefix));
+        var latency = database.HashGetAllAsync(StatsKeys.Latency(prefix));
+        var ttft = database.HashGetAllAsync(StatsKeys.TimeToFirstToken(prefix));
+        var since = database.StringGetAsync(StatsKeys.Since(prefix));
+        long activeStreams = 0;
+        foreach (var endpoint in redis.GetEndPoints())
+        {
+            await foreach (var key in redis.GetServer(endpoint).KeysAsync(pattern: StatsKeys.ActiveStreamsPattern(prefix)))
+            {
+                activeStreams += (long?)await database.StringGetAsync(key) ?? 0;
+            }
+        }
+
+        return new StatsSnapshot(now, (await counters).ToDictionary(e => (string)e.Name!, e => (long)e.Value), Buckets(await latency), Buckets(await ttft),
+            activeStreams, (long?)await since);
+    }
+
+    private static Dictionary<int, long> Buckets(HashEntry[] entries) =>
+        entries.Where(e => int.TryParse((string?)e.Name, out _))
+            .ToDictionary(e => int.Parse((string)e.Name!, System.Globalization.CultureInfo.InvariantCulture), e => (long)e.Value);
+}
+
+/// <summary>
+/// The last hour of the cluster's statistics at <see cref="Interval"/> resolution, for the console's charts: a
+/// snapshot is taken every interval and kept in memory (<c>GET /v1/admin/stats/series</c> turns neighbours into
+/// per-interval rates and percentiles). Each AdminService replica samples the same Redis, so any replica answers alike.
+/// </summary>
+public sealed partial class StatsSeries(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<StatsSeries> logger)
+    : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan Window = TimeSpan.FromHours(1);
+
+    private readonly Lock _gate = new();
+    private readonly Queue<StatsSnapshot> _samples = new();
+
+    public IReadOnlyList<StatsSnapshot> Samples
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _samples];
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            try
+            {
+                Add(await StatsSnapshot.ReadAsync(redis, StatsKeys.Prefix(configuration), time.GetUtcNow()));
+            }
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
+            {
+                LogFailed(logger, e.GetType().Name);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private void Add(StatsSnapshot snapshot)
+    {
+        lock (_gate)
+        {
+            _samples.Enqueue(snapshot);
+            while (_samples.Count > 0 && snapshot.Taken - _samples.Peek().Taken > Window + Interval)
+            {
+                _samples.Dequeue();
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A statistics sample failed ({ExceptionType}); the chart has a gap there")]
+    private static partial void LogFailed(ILogger logger, string exceptionType);
+}

@@ -59,27 +59,41 @@ public static class ConsoleApi
         json.WriteEndArray();
     }
 
+    /// <summary>Ends every console session of a key (deleted, disabled, or no longer admin).</summary>
+    public static Task<int> EndSessionsOfAsync(AdminDbContext db, string keyHash, CancellationToken cancellationToken) =>
+        db.ConsoleSessions.Where(s => s.KeyHash == keyHash).ExecuteDeleteAsync(cancellationToken);
+
     private static async Task<IResult> CreateSessionAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier, TimeProvider time)
     {
-        JsonElement body;
+        JsonDocument document;
         try
         {
-            body = (await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted)).RootElement;
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
         }
         catch (JsonException)
         {
             return Results.BadRequest();
         }
 
+        using var _ = document;
+        var body = document.RootElement;
+        var now = time.GetUtcNow();
         if (body.ValueKind != JsonValueKind.Object
             || !body.TryGetProperty("token_hash", out var token) || !IsHash(token)
             || !body.TryGetProperty("key_hash", out var key) || !IsHash(key)
-            || !body.TryGetProperty("expires", out var expires) || !expires.TryGetInt64(out var expiresUnix))
+            || !body.TryGetProperty("expires", out var expires) || !expires.TryGetInt64(out var expiresUnix)
+            || expiresUnix <= now.ToUnixTimeSeconds() || expiresUnix > (now + TimeSpan.FromDays(2)).ToUnixTimeSeconds())
         {
             return Results.BadRequest();
         }
 
-        var now = time.GetUtcNow();
+        // Only a live, enabled admin key can hold a session.
+        if (!await db.ApiKeys.AnyAsync(k => k.Hash == key.GetString() && k.IsAdmin && k.Enabled && k.Deleted == null, context.RequestAborted)
+            && !IsEnvironmentAdminKey(context, key.GetString()!))
+        {
+            return Results.BadRequest();
+        }
+
         await db.ConsoleSessions.Where(s => s.Expires <= now).ExecuteDeleteAsync(context.RequestAborted);
         db.ConsoleSessions.Add(new ConsoleSessionEntity
         {
@@ -98,6 +112,15 @@ public static class ConsoleApi
         var deleted = await db.ConsoleSessions.Where(s => s.TokenHash == tokenHash).ExecuteDeleteAsync(cancellationToken);
         await notifier.PublishAsync(KeysApi.Changed);
         return deleted > 0 ? Results.NoContent() : Results.NotFound();
+    }
+
+    /// <summary>The environment's keys are seeded into the table at start; this covers a request racing that seeding.</summary>
+    private static bool IsEnvironmentAdminKey(HttpContext context, string hash)
+    {
+        var configuration = context.RequestServices.GetRequiredService<IConfiguration>();
+        var apiKeys = SeedSettings.SplitList(configuration[SeedSettings.ApiKeys]);
+        var admin = configuration[SeedSettings.AdminKey]?.Trim() is { Length: > 0 } a ? a : apiKeys.Count > 0 ? apiKeys[0] : null;
+        return admin is not null && SecretProtector.Hash(admin) == hash;
     }
 
     private static bool IsHash(JsonElement value) =>

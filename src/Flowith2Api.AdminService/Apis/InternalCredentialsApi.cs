@@ -55,7 +55,7 @@ public static class InternalCredentialsApi
         }
 
         credential.State = CredentialStateValue.Disabled;
-        credential.Reason = Truncate(report.Reason);
+        credential.Reason = credential.AdminDisabled ? credential.Reason : Truncate(report.Reason); // an admin's reason stands
         credential.LastError = Truncate(report.Reason);
         credential.FailureCount++;
         credential.LastUsed = time.GetUtcNow();

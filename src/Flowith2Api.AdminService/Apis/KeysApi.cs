@@ -117,6 +117,11 @@ public static class KeysApi
         }
 
         await db.SaveChangesAsync(context.RequestAborted);
+        if (!key.Enabled)
+        {
+            await ConsoleApi.EndSessionsOfAsync(db, key.Hash, context.RequestAborted); // enabling it again does not bring them back
+        }
+
         await notifier.PublishAsync(Changed);
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json => WriteKey(json, key, fullKey: null));
         return TypedResults.Empty;
@@ -132,6 +137,7 @@ public static class KeysApi
 
         key.Deleted = time.GetUtcNow();
         await db.SaveChangesAsync(context.RequestAborted);
+        await ConsoleApi.EndSessionsOfAsync(db, key.Hash, context.RequestAborted);
         await notifier.PublishAsync(Changed);
         return TypedResults.Json(new { deleted = true, id });
     }

@@ -118,7 +118,7 @@ public static class StatsApi
     }
 
     /// <summary>
-    /// The last hour, one point per <see cref="StatsSeries.Interval"/>: what happened in that interval (requests,
+    /// The last hour, one point per <c>STATS_SERIES_SECONDS</c>: what happened in that interval (requests,
     /// outcomes, tokens, per model and per credential, latency and time-to-first-token percentiles) and the streams open
     /// at its end. A reset in between counts from zero.
     /// </summary>
@@ -134,7 +134,7 @@ public static class StatsApi
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();
-            json.WriteNumber("interval_seconds", StatsSeries.Interval.TotalSeconds);
+            json.WriteNumber("interval_seconds", series.Interval.TotalSeconds);
             json.WriteStartArray("points");
             for (var i = 1; i < samples.Count; i++)
             {
@@ -143,6 +143,7 @@ public static class StatsApi
                 long Delta(string name) => reset ? Get(current.Counters, name) : Math.Max(0, Get(current.Counters, name) - Get(previous.Counters, name));
                 json.WriteStartObject();
                 json.WriteNumber("t", current.Taken.ToUnixTimeMilliseconds());
+                json.WriteNumber("seconds", Math.Round((current.Taken - previous.Taken).TotalSeconds, 3)); // a missed sample makes a longer point
                 json.WriteNumber("requests", Delta("requests"));
                 json.WriteNumber("succeeded", Delta("succeeded"));
                 json.WriteNumber("failed", Delta("failed"));

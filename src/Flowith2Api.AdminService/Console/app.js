@@ -42,9 +42,8 @@
   }
 
   async function api(method, path, body) {
-    const headers = {};
+    const headers = { 'x-csrf-token': csrf }; // on every call: the gateway refuses the session cookie without it
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (method !== 'GET') headers['x-csrf-token'] = csrf;
     const response = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
     if (response.status === 401) {
       location.replace('/admin/login?next=' + encodeURIComponent(location.pathname));
@@ -133,18 +132,18 @@
           card('Credentials', `${stats.credentials.enabled} ok · ${stats.credentials.cooling} cooling · ${stats.credentials.disabled} off`)));
       }
       const points = series.points || [];
-      const seconds = series.interval_seconds || 10;
       const line = (name, pick) => ({ name, points: points.map(p => ({ t: p.t, v: pick(p) })) });
+      const per = (p, n) => n / (p.seconds || series.interval_seconds || 10); // a missed sample makes a longer point
       view.push(h('div', { class: 'charts' },
-        lineChart('Requests per second', [line('req/s', p => p.requests / seconds)], v => v.toFixed(v < 10 ? 2 : 0), 'chart-rps'),
+        lineChart('Requests per second', [line('req/s', p => per(p, p.requests))], v => v.toFixed(v < 10 ? 2 : 0), 'chart-rps'),
         lineChart('Success rate', [line('success', p => p.requests ? p.succeeded / p.requests : null)], fmt.pct, 'chart-success'),
         lineChart('Latency', [line('p50', p => p.latency_ms.p50), line('p95', p => p.latency_ms.p95), line('p99', p => p.latency_ms.p99)], fmt.ms, 'chart-latency'),
         lineChart('Time to first token', [line('p50', p => p.time_to_first_token_ms.p50), line('p95', p => p.time_to_first_token_ms.p95),
           line('p99', p => p.time_to_first_token_ms.p99)], fmt.ms, 'chart-ttft'),
-        lineChart('Tokens per second', [line('in', p => p.tokens_in / seconds), line('out', p => p.tokens_out / seconds)], v => v.toFixed(v < 10 ? 2 : 0), 'chart-tokens'),
+        lineChart('Tokens per second', [line('in', p => per(p, p.tokens_in)), line('out', p => per(p, p.tokens_out))], v => v.toFixed(v < 10 ? 2 : 0), 'chart-tokens'),
         lineChart('Active streams', [line('streams', p => p.active_streams)], v => v.toFixed(v < 10 ? 1 : 0), 'chart-streams', 2),
-        lineChart('Requests per model', names(points, 'by_model').map(n => line(n, p => (p.by_model[n] || 0) / seconds)), v => v.toFixed(2), 'chart-models'),
-        lineChart('Requests per credential', names(points, 'by_credential').map(n => line(n, p => (p.by_credential[n] || 0) / seconds)), v => v.toFixed(2), 'chart-credentials')));
+        lineChart('Requests per model', names(points, 'by_model').map(n => line(n, p => per(p, p.by_model[n] || 0))), v => v.toFixed(2), 'chart-models'),
+        lineChart('Requests per credential', names(points, 'by_credential').map(n => line(n, p => per(p, p.by_credential[n] || 0))), v => v.toFixed(2), 'chart-credentials')));
       if (!stats.error) {
         view.push(h('div', { class: 'split' },
           breakdown('By model', 'Model', stats.by_model, 'by-model'),
@@ -388,7 +387,7 @@
 
   async function exportTokens(format) {
     try {
-      const response = await fetch('/v1/admin/tokens/export?format=' + format, { credentials: 'same-origin' });
+      const response = await fetch('/v1/admin/tokens/export?format=' + format, { credentials: 'same-origin', headers: { 'x-csrf-token': csrf } });
       if (!response.ok) throw new Error(`Export failed (${response.status}).`);
       const blob = await response.blob();
       const link = h('a', { href: URL.createObjectURL(blob), download: `flowith-tokens.${format === 'text' ? 'txt' : format}` });
@@ -441,8 +440,15 @@
   window.addEventListener('popstate', render);
 
   document.getElementById('signout').addEventListener('click', async () => {
-    try { await fetch('/admin/api/session', { method: 'DELETE', credentials: 'same-origin', headers: { 'x-csrf-token': csrf } }); }
-    finally { location.replace('/admin/login'); }
+    try {
+      if (!csrf) {
+        const session = await fetch('/admin/api/session', { credentials: 'same-origin' });
+        if (session.ok) csrf = (await session.json()).csrf_token;
+      }
+      const response = await fetch('/admin/api/session', { method: 'DELETE', credentials: 'same-origin', headers: { 'x-csrf-token': csrf || '' } });
+      if (!response.ok) { show('Signing out failed: the session is still open. Try again.', true); return; }
+      location.replace('/admin/login');
+    } catch { show('The gateway cannot be reached; the session is still open.', true); }
   });
 
   (async () => {

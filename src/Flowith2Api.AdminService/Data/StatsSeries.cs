@@ -33,15 +33,17 @@ public sealed record StatsSnapshot(DateTimeOffset Taken, Dictionary<string, long
 }
 
 /// <summary>
-/// The last hour of the cluster's statistics at <see cref="Interval"/> resolution, for the console's charts: a
+/// The last hour of the cluster's statistics at <c>STATS_SERIES_SECONDS</c> [10] resolution, for the console's charts: a
 /// snapshot is taken every interval and kept in memory (<c>GET /v1/admin/stats/series</c> turns neighbours into
 /// per-interval rates and percentiles). Each AdminService replica samples the same Redis, so any replica answers alike.
 /// </summary>
 public sealed partial class StatsSeries(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<StatsSeries> logger)
     : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan Window = TimeSpan.FromHours(1);
+
+    public TimeSpan Interval { get; } = TimeSpan.FromSeconds(
+        int.TryParse(configuration["STATS_SERIES_SECONDS"], out var seconds) && seconds is > 0 and <= 3600 ? seconds : 10);
 
     private readonly Lock _gate = new();
     private readonly Queue<StatsSnapshot> _samples = new();
@@ -71,9 +73,9 @@ public sealed partial class StatsSeries(IServiceProvider services, IConfiguratio
             {
                 Add(await StatsSnapshot.ReadAsync(redis, StatsKeys.Prefix(configuration), time.GetUtcNow()));
             }
-            catch (Exception e) when (e is RedisException or RedisTimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogFailed(logger, e.GetType().Name);
+                LogFailed(logger, e.GetType().Name); // a missed sample is a gap in the chart, never a stopped service
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

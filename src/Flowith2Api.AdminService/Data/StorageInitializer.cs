@@ -102,6 +102,9 @@ public sealed partial class StorageInitializer(IServiceProvider services, IConfi
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        // A console session lives only as long as its key stays a live, enabled admin key.
+        await db.ConsoleSessions.Where(s => !db.ApiKeys.Any(k => k.Hash == s.KeyHash && k.IsAdmin && k.Enabled && k.Deleted == null))
+            .ExecuteDeleteAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -21,7 +21,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
     {
         context.Features.Set(new GatewayRequestStart(System.Diagnostics.Stopwatch.GetTimestamp()));
         var request = context.Request;
-        if (IsAnonymous(request.Path))
+        if (IsAnonymous(request.Path) || IsConsoleSessionApi(context))
         {
             await next(context);
             return;
@@ -37,10 +37,12 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
         var entry = FindKey(request.Headers, out var problem);
         if (entry is null && realm == GatewayRoutes.AdminRealm && !HasPresentedKey(request.Headers))
         {
-            // The web console calls the admin API with its session cookie; every change also carries its CSRF token.
+            // The web console calls the admin API with its session cookie and, on every call, the session's CSRF token
+            // (a cross-site page can send the cookie's request but cannot know the token); changes also come from this origin.
             entry = consoleSessions.Authenticate(request, out var token);
-            if (entry is not null && !IsSafe(request.Method)
-                && (!ConsoleSessionStore.CsrfMatches(token!, request.Headers[ConsoleSessionApi.CsrfHeader]) || !IsSameOrigin(request)))
+            if (entry is not null
+                && (!ConsoleSessionStore.CsrfMatches(token!, request.Headers[ConsoleSessionApi.CsrfHeader])
+                    || (!IsSafe(request.Method) && !ConsoleRequests.IsSameOrigin(request))))
             {
                 await DialectErrors.WriteAsync(context, StatusCodes.Status403Forbidden,
                     "A console change needs the session's CSRF token (x-csrf-token) from this origin.", "csrf_token_invalid");
@@ -94,6 +96,14 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
     {
         var request = context.Request;
         var path = request.Path;
+        if (!IsSafe(request.Method))
+        {
+            // Pages are only read: every change goes through the admin API (session + CSRF token).
+            context.Response.Headers.Allow = "GET, HEAD";
+            await DialectErrors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Console pages are only read (GET).", "method_not_allowed");
+            return;
+        }
+
         var open = path.Equals("/admin/login", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/admin/assets", StringComparison.OrdinalIgnoreCase);
         ApiKeyEntry? entry = null;
         if (!open)
@@ -101,15 +111,9 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
             entry = HasPresentedKey(request.Headers) ? FindKey(request.Headers, out _) : consoleSessions.Authenticate(request, out _);
             if (entry is not { IsAdmin: true })
             {
-                if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
-                {
-                    context.Response.StatusCode = StatusCodes.Status302Found;
-                    context.Response.Headers.Location = "/admin/login?next=" + Uri.EscapeDataString(path.Value ?? "/admin");
-                    context.Response.Headers.CacheControl = "no-store";
-                    return;
-                }
-
-                await DialectErrors.WriteAsync(context, StatusCodes.Status401Unauthorized, "Sign in to the console first.", "not_signed_in");
+                context.Response.StatusCode = StatusCodes.Status302Found;
+                context.Response.Headers.Location = "/admin/login?next=" + Uri.EscapeDataString(path.Value ?? "/admin");
+                context.Response.Headers.CacheControl = "no-store";
                 return;
             }
         }
@@ -119,12 +123,12 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
         await next(context);
     }
 
-    private static bool IsSafe(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
+    /// <summary>The Gateway's own sign-in endpoint (it authenticates itself); any other method there is a console page request.</summary>
+    private static bool IsConsoleSessionApi(HttpContext context) =>
+        context.Request.Path.Equals(ConsoleSessionApi.Path, StringComparison.OrdinalIgnoreCase)
+        && context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>() is null;
 
-    /// <summary>An <c>Origin</c> header, when the browser sends one, must be this gateway's own.</summary>
-    private static bool IsSameOrigin(HttpRequest request) =>
-        request.Headers.Origin is not { Count: > 0 } origin
-        || (Uri.TryCreate(origin[0], UriKind.Absolute, out var uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
+    private static bool IsSafe(string method) => HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
 
     private static bool HasPresentedKey(IHeaderDictionary headers) => !ReadPresentedKey(headers).IsEmpty;
 
@@ -142,8 +146,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
     }
 
     private static bool IsAnonymous(PathString path) =>
-        path.StartsWithSegments(ConsoleSessionApi.Path, StringComparison.OrdinalIgnoreCase) // authenticates itself
-        || path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
+        path.StartsWithSegments(Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase)
         || path.StartsWithSegments(Extensions.ReadinessEndpointPath, StringComparison.OrdinalIgnoreCase);
 

@@ -22,9 +22,12 @@ public sealed class ConsoleSessionStore(ApiKeyStore keys, TimeProvider time)
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(12);
 
     /// <summary>How long a session made here is kept even when a reload (begun before it was stored) does not list it yet.</summary>
-    private static readonly TimeSpan LocalGrace = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan LocalGrace = TimeSpan.FromSeconds(5);
 
     private volatile Dictionary<UInt128, ConsoleSession> _byHash = [];
+
+    /// <summary>Sessions signed out here, until they expire: a reload that read the list before the sign-out cannot bring one back.</summary>
+    private readonly Dictionary<UInt128, DateTimeOffset> _revoked = [];
     private readonly Lock _gate = new();
 
     /// <summary>The admin key behind the request's console cookie, or null (no cookie, unknown, expired, key gone).</summary>
@@ -71,26 +74,32 @@ public sealed class ConsoleSessionStore(ApiKeyStore keys, TimeProvider time)
     {
         lock (_gate)
         {
+            var slot = Slot(tokenHash);
             var next = new Dictionary<UInt128, ConsoleSession>(_byHash);
-            next.Remove(Slot(tokenHash));
+            _revoked[slot] = next.TryGetValue(slot, out var session) ? session.Expires : time.GetUtcNow() + Lifetime;
+            next.Remove(slot);
             _byHash = next;
         }
     }
 
-    /// <summary>The AdminService's list (<c>console_sessions</c> of <c>/internal/keys</c>).</summary>
+    /// <summary>The AdminService's list (<c>console_sessions</c> of <c>/internal/keys</c>); a malformed row is skipped.</summary>
     public void Replace(JsonElement sessions)
     {
         var now = time.GetUtcNow();
-        lock (_gate)
+        var next = new Dictionary<UInt128, ConsoleSession>();
+        if (sessions.ValueKind == JsonValueKind.Array)
         {
-            var next = new Dictionary<UInt128, ConsoleSession>();
             foreach (var session in sessions.EnumerateArray())
             {
-                var tokenHash = Convert.FromHexString(session.GetProperty("token_hash").GetString()!);
-                next[Slot(tokenHash)] = new ConsoleSession(tokenHash, Convert.FromHexString(session.GetProperty("key_hash").GetString()!),
-                    DateTimeOffset.FromUnixTimeSeconds(session.GetProperty("expires").GetInt64()));
+                if (Read(session) is { } read && read.Expires > now)
+                {
+                    next[Slot(read.TokenHash)] = read;
+                }
             }
+        }
 
+        lock (_gate)
+        {
             foreach (var (slot, session) in _byHash)
             {
                 if (session.AddedLocally is { } added && now - added < LocalGrace)
@@ -99,8 +108,35 @@ public sealed class ConsoleSessionStore(ApiKeyStore keys, TimeProvider time)
                 }
             }
 
+            foreach (var (slot, expires) in _revoked.ToList())
+            {
+                if (expires <= now)
+                {
+                    _revoked.Remove(slot);
+                }
+                else
+                {
+                    next.Remove(slot);
+                }
+            }
+
             _byHash = next;
         }
+    }
+
+    private static ConsoleSession? Read(JsonElement row)
+    {
+        if (row.ValueKind != JsonValueKind.Object
+            || !row.TryGetProperty("token_hash", out var token) || token.GetString() is not { Length: 64 } tokenHex
+            || !row.TryGetProperty("key_hash", out var key) || key.GetString() is not { Length: 64 } keyHex
+            || !row.TryGetProperty("expires", out var expires) || !expires.TryGetInt64(out var expiresUnix)
+            || expiresUnix is < 0 or > 253_402_300_799
+            || !tokenHex.All(char.IsAsciiHexDigit) || !keyHex.All(char.IsAsciiHexDigit))
+        {
+            return null;
+        }
+
+        return new ConsoleSession(Convert.FromHexString(tokenHex), Convert.FromHexString(keyHex), DateTimeOffset.FromUnixTimeSeconds(expiresUnix));
     }
 
     private static UInt128 Slot(byte[] hash) => BinaryPrimitives.ReadUInt128LittleEndian(hash);
@@ -118,8 +154,22 @@ public sealed class SignInThrottle(TimeProvider time)
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
     private readonly ConcurrentDictionary<IPAddress, (int Failures, DateTimeOffset Start)> _failures = new();
 
+    /// <summary>An IPv6 client is counted by its /64 (one machine usually holds all of it), IPv4 by its address.</summary>
+    private static IPAddress? Bucket(IPAddress? address)
+    {
+        if (address is null || address.IsIPv4MappedToIPv6 || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address?.IsIPv4MappedToIPv6 == true ? address.MapToIPv4() : address;
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new IPAddress(bytes);
+    }
+
     public TimeSpan? RetryAfter(IPAddress? address)
     {
+        address = Bucket(address);
         var now = time.GetUtcNow();
         return address is not null && _failures.TryGetValue(address, out var entry) && now - entry.Start < Window && entry.Failures >= MaxFailures
             ? entry.Start + Window - now
@@ -128,6 +178,7 @@ public sealed class SignInThrottle(TimeProvider time)
 
     public void Failed(IPAddress? address)
     {
+        address = Bucket(address);
         if (address is null)
         {
             return;
@@ -149,6 +200,7 @@ public sealed class SignInThrottle(TimeProvider time)
 
     public void Succeeded(IPAddress? address)
     {
+        address = Bucket(address);
         if (address is not null)
         {
             _failures.TryRemove(address, out _);
@@ -164,6 +216,10 @@ public static partial class ConsoleSessionApi
 {
     public const string Path = "/admin/api/session";
     public const string CsrfHeader = "x-csrf-token";
+    private const int MaxSignInBytes = 4096;
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
 
     public static IEndpointRouteBuilder MapConsoleSessionApi(this IEndpointRouteBuilder app)
     {
@@ -185,10 +241,26 @@ public static partial class ConsoleSessionApi
             return;
         }
 
+        // JSON only (a cross-site form cannot send it without the browser asking first), small, from this origin.
+        if (context.Request.ContentLength is > MaxSignInBytes || !IsJson(context.Request.ContentType) || !ConsoleRequests.IsSameOrigin(context.Request))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "Sign in from the console page: a small JSON body {\"key\": \"...\"}.",
+                "invalid_sign_in_request");
+            return;
+        }
+
         string? key = null;
         try
         {
-            using var body = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            var buffer = new byte[MaxSignInBytes + 1];
+            var length = 0;
+            int read;
+            while (length < buffer.Length && (read = await context.Request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted)) > 0)
+            {
+                length += read;
+            }
+
+            using var body = JsonDocument.Parse(buffer.AsMemory(0, Math.Min(length, MaxSignInBytes)));
             if (body.RootElement.ValueKind == JsonValueKind.Object && body.RootElement.TryGetProperty("key", out var k) && k.ValueKind == JsonValueKind.String)
             {
                 key = k.GetString()?.Trim();
@@ -281,19 +353,27 @@ public static partial class ConsoleSessionApi
         }
 
         var hash = ConsoleSessionStore.Hash(token!);
-        sessions.Remove(hash);
         if (services.GetService<AdminClient>() is { } admin)
         {
             try
             {
-                using var _ = await admin.SendAsync(HttpMethod.Delete, "/internal/console-sessions/" + Convert.ToHexStringLower(hash), null, context.RequestAborted);
+                using var response = await admin.SendAsync(HttpMethod.Delete, "/internal/console-sessions/" + Convert.ToHexStringLower(hash), null, context.RequestAborted);
+                if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
+                {
+                    response.EnsureSuccessStatusCode();
+                }
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
             {
-                LogStoreFailed(logger, e.GetType().Name); // this replica has forgotten it; the stored row expires on its own
+                // Not ended everywhere: say so, and keep the session, rather than pretend.
+                LogStoreFailed(logger, e.GetType().Name);
+                await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The AdminService cannot end the session right now; retry shortly.",
+                    "console_unavailable");
+                return;
             }
         }
 
+        sessions.Remove(hash);
         ClearCookie(context);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -327,4 +407,13 @@ public static partial class ConsoleSessionApi
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The AdminService did not take the console session change ({ExceptionType})")]
     private static partial void LogStoreFailed(ILogger logger, string exceptionType);
+}
+
+/// <summary>Checks shared by the console's session API and the Gateway's cookie authentication.</summary>
+public static class ConsoleRequests
+{
+    /// <summary>An <c>Origin</c> header, when the browser sends one, must be this gateway's own.</summary>
+    public static bool IsSameOrigin(HttpRequest request) =>
+        request.Headers.Origin is not { Count: > 0 } origin
+        || (Uri.TryCreate(origin[0], UriKind.Absolute, out var uri) && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
 }

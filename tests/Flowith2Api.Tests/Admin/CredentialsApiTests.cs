@@ -205,6 +205,59 @@ public abstract class CredentialsApiTests
 
         Assert.Equal("flo_rotation_c_0000003", cluster.UpstreamTokens().Single());
     }
+
+    [Fact]
+    public async Task An_admin_disables_enables_and_deletes_a_credential_by_id()
+    {
+        await using var cluster = await StartAsync(tokens: Seeded + ",flo_second_credential_0002");
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        var second = (await ListAsync(admin)).GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("token").GetString() == "flo…0002");
+        var id = second.GetProperty("id").GetInt64();
+
+        using (var disabled = await SendAsync(admin, HttpMethod.Post, $"/v1/admin/tokens/{id}/disable"))
+        {
+            Assert.Equal(HttpStatusCode.OK, disabled.StatusCode);
+        }
+
+        var listed = (await ListAsync(admin)).GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("id").GetInt64() == id);
+        Assert.Equal("disabled", listed.GetProperty("state").GetString());
+        Assert.Equal("Disabled by an admin.", listed.GetProperty("reason").GetString());
+        Assert.True(listed.GetProperty("admin_disabled").GetBoolean());
+        using (var internalList = cluster.CreateReplicaClient(0))
+        {
+            // What the pool reads: the disabled credential is not in it (so no replica uses it and the probe cannot revive it).
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(cluster.AdminServiceUri, "/internal/credentials"));
+            request.Headers.Add("x-flowith2api-internal", GatewayCluster.InternalSecret);
+            using var response = await internalList.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Contains(Seeded, text, StringComparison.Ordinal);
+            Assert.DoesNotContain("flo_second_credential_0002", text, StringComparison.Ordinal);
+        }
+
+        using (var enabled = await SendAsync(admin, HttpMethod.Post, $"/v1/admin/tokens/{id}/enable"))
+        {
+            Assert.Equal(HttpStatusCode.OK, enabled.StatusCode);
+        }
+
+        listed = (await ListAsync(admin)).GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("id").GetInt64() == id);
+        Assert.Equal("enabled", listed.GetProperty("state").GetString());
+        Assert.False(listed.GetProperty("admin_disabled").GetBoolean());
+
+        using (var deleted = await SendAsync(admin, HttpMethod.Delete, $"/v1/admin/tokens/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        Assert.Equal(1, (await ListAsync(admin)).GetProperty("total").GetInt32());
+        foreach (var path in new[] { $"/v1/admin/tokens/{id}/disable", $"/v1/admin/tokens/{id}/enable" })
+        {
+            using var missing = await SendAsync(admin, HttpMethod.Post, path);
+            Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        }
+
+        using var gone = await SendAsync(admin, HttpMethod.Delete, $"/v1/admin/tokens/{id}");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+    }
 }
 
 public sealed class SqliteCredentialsApiTests : CredentialsApiTests

@@ -105,4 +105,44 @@ public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFi
             await Task.Delay(200);
         }
     }
+
+    [Fact]
+    public async Task The_series_gives_the_last_hour_in_points_with_what_happened_in_each()
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            Redis = redisFixture.Redis.ConnectionString,
+            AdminSettings = new Dictionary<string, string> { ["STATS_SERIES_SECONDS"] = "1" },
+        });
+        using var user = cluster.CreateClient();
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        for (var i = 0; i < 3; i++)
+        {
+            (await user.PostAsync("/v1/chat/completions", Json("""{"model":"gpt-4.1","messages":[{"role":"user","content":"hi"}]}"""))).Dispose();
+        }
+
+        var clock = Stopwatch.StartNew();
+        JsonElement series;
+        while (true)
+        {
+            series = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/stats/series")).RootElement.Clone();
+            if (series.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64()) >= 3)
+            {
+                break;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "the requests never showed in the series");
+            await Task.Delay(300);
+        }
+
+        Assert.Equal(1, series.GetProperty("interval_seconds").GetDouble());
+        var points = series.GetProperty("points").EnumerateArray().ToList();
+        Assert.Equal(3, points.Sum(p => p.GetProperty("succeeded").GetInt64())); // each request counted once, in its own interval
+        Assert.Equal(3, points.Sum(p => p.GetProperty("by_model").TryGetProperty("gpt-4.1", out var n) ? n.GetInt64() : 0));
+        Assert.True(points.Sum(p => p.GetProperty("tokens_out").GetInt64()) > 0);
+        var busy = points.First(p => p.GetProperty("requests").GetInt64() > 0);
+        Assert.NotEqual(JsonValueKind.Null, busy.GetProperty("latency_ms").GetProperty("p50").ValueKind);
+        Assert.InRange(busy.GetProperty("seconds").GetDouble(), 0.5, 5);
+        Assert.True(points.Zip(points.Skip(1)).All(pair => pair.First.GetProperty("t").GetInt64() < pair.Second.GetProperty("t").GetInt64()));
+    }
 }

@@ -157,7 +157,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(forged)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/admin/tokens")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/admin/api/session")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync("/admin/dashboard", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, (await anonymous.PostAsync("/admin/dashboard", null)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/admin/assets/app.js")).StatusCode); // code, no data
         using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
         using var list = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tokens"));

@@ -54,7 +54,15 @@ var gateway = builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launch
     .WithSeedEnvironment(builder.Configuration)
     .WithReference(chat).WaitFor(chat)
     .WithReference(tools).WaitFor(tools)
-    .WithReference(admin).WaitFor(admin);
+    .WithReference(admin).WaitFor(admin)
+    .WithUrls(urls =>
+    {
+        // The web console, one click from the dashboard.
+        if (urls.Urls.FirstOrDefault(u => u.Endpoint?.EndpointName == "http") is { } http)
+        {
+            urls.Urls.Add(new ResourceUrlAnnotation { Url = new Uri(new Uri(http.Url), "/admin").ToString(), DisplayText = "Web console", Endpoint = http.Endpoint });
+        }
+    });
 if (infrastructure.Redis is { } redis)
 {
     // Key changes and per-key rate limits are shared through Redis.

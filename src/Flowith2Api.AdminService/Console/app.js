@@ -324,7 +324,7 @@
     async tools() {
       const { tools } = await api('GET', '/v1/admin/tools');
       const select = h('select', { id: 'tool-name', name: 'tool' }, tools.map(t => h('option', { value: t.name, disabled: !t.enabled }, `${t.name}${t.enabled ? '' : ' (off)'}`)));
-      const schema = h('pre', { class: 'result', id: 'tool-schema' });
+      const schema = h('pre', { class: 'result', id: 'tool-schema', tabindex: 0, 'aria-label': 'Arguments schema' }); // scrollable: reachable by keyboard
       const args = h('textarea', { id: 'tool-arguments', name: 'arguments', rows: 6, spellcheck: 'false' });
       const error = h('p', { class: 'error', role: 'alert' });
       const output = h('div', { id: 'tool-result', 'aria-live': 'polite' });
@@ -350,7 +350,7 @@
         try {
           const result = await api('POST', '/v1/admin/tools/execute', { tool: select.value, arguments: parsed });
           output.replaceChildren(h('p', { class: result.is_error ? 'error' : 'ok' }, `${result.tool}: ${result.is_error ? 'failed' : 'done'} in ${fmt.ms(result.duration_ms)}`),
-            h('pre', { class: 'result' }, result.result));
+            h('pre', { class: 'result', tabindex: 0, 'aria-label': 'Tool result' }, result.result));
         } catch (e) { error.textContent = e.message; }
         finally { button.disabled = false; }
       } },

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Deque.AxeCore.Playwright;
 using Flowith2Api.Tests.Infrastructure;
 using Microsoft.Playwright;
 
@@ -85,7 +86,7 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         return page;
     }
 
-    private static async Task SignInAsync(IPage page, string key = GatewayCluster.AdminKeyValue, bool screenshot = false)
+    private async Task SignInAsync(IPage page, string key = GatewayCluster.AdminKeyValue, bool screenshot = false)
     {
         await page.GotoAsync("/admin/dashboard");
         await page.WaitForURLAsync("**/admin/login?next=*");
@@ -111,8 +112,18 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         await WaitReadyAsync(page, name);
     }
 
-    private static async Task SaveAsync(IPage page, string name)
+    /// <summary>Serious or critical accessibility problems axe-core finds on the page (labels, contrast, roles, names…).</summary>
+    private readonly List<string> _accessibility = [];
+
+    private async Task SaveAsync(IPage page, string name)
     {
+        var axe = await page.RunAxe();
+        lock (_accessibility)
+        {
+            _accessibility.AddRange(axe.Violations.Where(v => v.Impact is "serious" or "critical")
+                .Select(v => $"{name}: {v.Id} ({v.Impact}) {v.Help} at {string.Join(", ", v.Nodes.Take(3).Select(n => n.Target?.ToString()))}"));
+        }
+
         Directory.CreateDirectory(Screenshots);
         await page.EvaluateAsync("window.scrollTo(0, 0)"); // a sticky header would otherwise sit mid-picture
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
@@ -179,8 +190,17 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         Assert.True(cookie.HttpOnly);
         Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
 
+        // Keyboard only: Tab to the navigation and open a page with Enter.
+        for (var i = 0; i < 15 && await page.EvaluateAsync<string>("document.activeElement?.textContent ?? ''") != "Credentials"; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+        }
+
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/admin/credentials");
+        await WaitReadyAsync(page, "credentials");
+
         // Credentials: add one; chat requests use it; the dashboard shows it used.
-        await OpenAsync(page, "credentials", "Credentials");
         await page.GetByLabel("Tokens").FillAsync(NewCredential);
         await page.GetByRole(AriaRole.Button, new() { Name = "Add", Exact = true }).ClickAsync();
         var masked = "flo…7391";
@@ -301,5 +321,6 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
         replayed.Headers.Add("Cookie", $"f2a_console={cookie.Value}");
         Assert.Equal(HttpStatusCode.Unauthorized, (await replay.SendAsync(replayed)).StatusCode);
         Assert.Empty(_browserErrors);
+        Assert.Empty(_accessibility);
     }
 }

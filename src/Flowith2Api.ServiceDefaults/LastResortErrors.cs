@@ -60,7 +60,9 @@ public static partial class LastResortErrors
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is JsonException or DecoderFallbackException or BadHttpRequestException
-                || (e is InvalidOperationException && e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase)))
+                // System.Text.Json reading a string that is no text: invalid UTF-8 bytes, or an unpaired \uD800-\uDFFF escape.
+                || (e is InvalidOperationException && (e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase)
+                    || e.Message.Contains("UTF-16", StringComparison.OrdinalIgnoreCase))))
             {
                 return true;
             }

@@ -42,6 +42,12 @@ public sealed class HostileInputTests(GatewayClusterFixture fixture)
             "{\"messages\":" + new string('[', 100) + new string(']', 100) + "}",
             "",
             "{",
+            // Found by the fuzz suite (issue 12): each was a 500 or was accepted.
+            """{"max_tokens":10,"messages":[{"role":"user","content":"\ud800"}]}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":"x\udc00y"}]}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"image_url"}]}]}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"image"}]}]}""",
+            """{"max_tokens":10,"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":""}}]}]}""",
         };
     }
 
@@ -55,6 +61,10 @@ public sealed class HostileInputTests(GatewayClusterFixture fixture)
             using var response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
             var text = await response.Content.ReadAsStringAsync();
             Assert.True((int)response.StatusCode is >= 400 and < 500 or 200, $"{path}: {(int)response.StatusCode} {text}");
+            if (body.Contains("\\ud800", StringComparison.Ordinal) || body.Contains("\\udc00", StringComparison.Ordinal) || body.Contains("image", StringComparison.Ordinal))
+            {
+                Assert.True((int)response.StatusCode is >= 400 and < 500, $"{path}: {(int)response.StatusCode} {text}");
+            }
             Assert.DoesNotContain("   at ", text, StringComparison.Ordinal); // no stack traces
         }
     }

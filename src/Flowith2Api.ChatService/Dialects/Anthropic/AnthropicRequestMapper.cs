@@ -185,6 +185,8 @@ public static class AnthropicRequestMapper
             var error = type.GetString() switch
             {
                 "text" => AppendText(block, blockPath, text),
+                "image" or "document" when !HasSource(block) =>
+                    new RequestError($"{blockPath}.source: Field required (base64, url or file source)", $"{blockPath}.source"),
                 "image" => Append(text, "[image]"),
                 "document" => Append(text, "[document]"),
                 "thinking" or "redacted_thinking" => null, // the model's own earlier reasoning is not sent back
@@ -288,6 +290,12 @@ public static class AnthropicRequestMapper
     }
 
     /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
+    /// <summary>An image or document block's <c>source</c>: an object with a known <c>type</c>.</summary>
+    private static bool HasSource(JsonElement block) =>
+        block.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
+        && source.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && type.GetString() is "base64" or "url" or "file" or "text" or "content";
+
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
     {
         tools = [];

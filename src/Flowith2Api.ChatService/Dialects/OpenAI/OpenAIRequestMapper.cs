@@ -373,9 +373,22 @@ public static class OpenAIRequestMapper
                     builder.Append(partText.GetString());
                     break;
                 case "image_url" or "input_image":
+                    if (!HasImage(part, type.GetString()!))
+                    {
+                        return type.GetString() == "image_url"
+                            ? new RequestError($"{partParam}.image_url must be {{\"url\": \"https://… or data:…\"}}.", $"{partParam}.image_url")
+                            : new RequestError($"{partParam} needs an 'image_url' (a URL or data URL) or a 'file_id'.", $"{partParam}.image_url");
+                    }
+
                     AppendPlaceholder(builder, "[image]");
                     break;
-                case "input_audio" or "file":
+                case "input_audio" or "file" or "input_file":
+                    if (!HasObjectOrString(part, type.GetString() == "input_audio" ? "input_audio" : "file")
+                        && !HasObjectOrString(part, "file_id") && !HasObjectOrString(part, "file_data") && !HasObjectOrString(part, "file_url"))
+                    {
+                        return new RequestError($"{partParam} has no content: send its data or a file id.", partParam);
+                    }
+
                     AppendPlaceholder(builder, "[file]");
                     break;
                 default:
@@ -386,6 +399,29 @@ public static class OpenAIRequestMapper
         text = builder.ToString();
         return null;
     }
+
+    /// <summary>Chat's <c>{"image_url":{"url"}}</c> (or a bare URL string), Responses' <c>image_url</c> string or <c>file_id</c>.</summary>
+    private static bool HasImage(JsonElement part, string type)
+    {
+        if (part.TryGetProperty("image_url", out var image))
+        {
+            if (image.ValueKind == JsonValueKind.String && image.GetString() is { Length: > 0 })
+            {
+                return true;
+            }
+
+            if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String
+                && url.GetString() is { Length: > 0 })
+            {
+                return true;
+            }
+        }
+
+        return type == "input_image" && part.TryGetProperty("file_id", out var file) && file.ValueKind == JsonValueKind.String && file.GetString() is { Length: > 0 };
+    }
+
+    private static bool HasObjectOrString(JsonElement part, string name) =>
+        part.TryGetProperty(name, out var value) && (value.ValueKind == JsonValueKind.Object || (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 }));
 
     private static void AppendPlaceholder(StringBuilder builder, string placeholder)
     {

@@ -51,13 +51,15 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
         Dialect.Chat => new() { ["model"] = "flowith", ["messages"] = new object[] { new Dictionary<string, object?> { ["role"] = "user", ["content"] = "hi" } } },
         Dialect.Anthropic => new()
         {
-            ["model"] = "claude-sonnet-4", ["max_tokens"] = 64,
+            ["model"] = "claude-sonnet-4",
+            ["max_tokens"] = 64,
             ["messages"] = new object[] { new Dictionary<string, object?> { ["role"] = "user", ["content"] = "hi" } },
         },
         // store: false, so what the memory check sees is leaks, not responses kept on purpose for an hour.
         _ => new()
         {
-            ["model"] = "gpt-4.1-mini", ["store"] = false,
+            ["model"] = "gpt-4.1-mini",
+            ["store"] = false,
             ["input"] = new object[] { new Dictionary<string, object?> { ["role"] = "user", ["content"] = "hi" } },
         },
     };
@@ -77,10 +79,10 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
         switch (kind)
         {
             case 0:
-            {
-                var valid = Utf8(body);
-                return new(kind, "truncated JSON", valid[..random.Next(1, valid.Length - 1)], true);
-            }
+                {
+                    var valid = Utf8(body);
+                    return new(kind, "truncated JSON", valid[..random.Next(1, valid.Length - 1)], true);
+                }
 
             case 1:
                 return new(kind, "not an object", Encoding.UTF8.GetBytes((string)Pick("[]", "[1,2]", "42", "\"text\"", "null", "true", "", " ")), true);
@@ -94,74 +96,74 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
                 body["model"] = Pick(42, new object[] { "a" }, new Dictionary<string, object?> { ["id"] = "x" }, true);
                 return new(kind, "model of a wrong type", Utf8(body), true);
             case 5:
-            {
-                var number = (string)Pick("1e30", "9223372036854775808", "-1", "0", "1.5", "\"10\"", "-9223372036854775809", "1e400", "[]");
-                var json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"{maxTokens}\":{number}}}";
-                if (dialect == Dialect.Anthropic)
                 {
-                    body.Remove("max_tokens");
-                    json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"max_tokens\":{number}}}";
+                    var number = (string)Pick("1e30", "9223372036854775808", "-1", "0", "1.5", "\"10\"", "-9223372036854775809", "1e400", "[]");
+                    var json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"{maxTokens}\":{number}}}";
+                    if (dialect == Dialect.Anthropic)
+                    {
+                        body.Remove("max_tokens");
+                        json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"max_tokens\":{number}}}";
+                    }
+
+                    return new(kind, $"{maxTokens}: {number}", Encoding.UTF8.GetBytes(json), true);
                 }
 
-                return new(kind, $"{maxTokens}: {number}", Encoding.UTF8.GetBytes(json), true);
-            }
-
             case 6:
-            {
-                var value = (string)Pick("-1", "3", "\"hot\"", "1e400", "-0.5", "[]", "{}");
-                var json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"temperature\":{value}}}";
-                return new(kind, $"temperature: {value}", Encoding.UTF8.GetBytes(json), true);
-            }
+                {
+                    var value = (string)Pick("-1", "3", "\"hot\"", "1e400", "-0.5", "[]", "{}");
+                    var json = Encoding.UTF8.GetString(Utf8(body)).TrimEnd('}') + $",\"temperature\":{value}}}";
+                    return new(kind, $"temperature: {value}", Encoding.UTF8.GetBytes(json), true);
+                }
 
             case 7:
                 body[messages] = new object[] { Message(Pick("robot", "", "USER", "System ", "functions", "ü", 5, null), "hi") };
                 return new(kind, "unknown role", Utf8(body), true);
             case 8:
-            {
-                var depth = (int)Pick(70, 500, 5000, 50000);
-                var nested = new string('[', depth) + new string(']', depth);
-                var json = Encoding.UTF8.GetString(Utf8(body)).Replace("\"content\":\"hi\"", "\"content\":" + nested, StringComparison.Ordinal);
-                return new(kind, $"content nested {depth} deep", Encoding.UTF8.GetBytes(json), true);
-            }
+                {
+                    var depth = (int)Pick(70, 500, 5000, 50000);
+                    var nested = new string('[', depth) + new string(']', depth);
+                    var json = Encoding.UTF8.GetString(Utf8(body)).Replace("\"content\":\"hi\"", "\"content\":" + nested, StringComparison.Ordinal);
+                    return new(kind, $"content nested {depth} deep", Encoding.UTF8.GetBytes(json), true);
+                }
 
             case 9:
-            {
-                var valid = Utf8(body);
-                var json = Encoding.UTF8.GetString(valid);
-                var at = json.IndexOf("hi", StringComparison.Ordinal);
-                byte[] bad = (byte[])Pick(new byte[] { 0xC3 }, new byte[] { 0xFF, 0xFE }, new byte[] { 0xED, 0xA0, 0x80 }, new byte[] { 0xF8, 0x88, 0x80, 0x80, 0x80 });
-                return new(kind, "invalid UTF-8 in a string", [.. valid[..at], .. bad, .. valid[at..]], true);
-            }
+                {
+                    var valid = Utf8(body);
+                    var json = Encoding.UTF8.GetString(valid);
+                    var at = json.IndexOf("hi", StringComparison.Ordinal);
+                    byte[] bad = (byte[])Pick(new byte[] { 0xC3 }, new byte[] { 0xFF, 0xFE }, new byte[] { 0xED, 0xA0, 0x80 }, new byte[] { 0xF8, 0x88, 0x80, 0x80, 0x80 });
+                    return new(kind, "invalid UTF-8 in a string", [.. valid[..at], .. bad, .. valid[at..]], true);
+                }
 
             case 10:
-            {
-                var valid = Utf8(body);
-                var at = Encoding.UTF8.GetString(valid).IndexOf("hi", StringComparison.Ordinal);
-                return new(kind, "a raw NUL byte in a string", [.. valid[..at], 0x00, .. valid[at..]], true);
-            }
+                {
+                    var valid = Utf8(body);
+                    var at = Encoding.UTF8.GetString(valid).IndexOf("hi", StringComparison.Ordinal);
+                    return new(kind, "a raw NUL byte in a string", [.. valid[..at], 0x00, .. valid[at..]], true);
+                }
 
             case 11:
-            {
-                var escape = (string)Pick("\\ud800", "\\udfff", "\\ud800\\ud800", "x\\udc00y");
-                var json = Encoding.UTF8.GetString(Utf8(body)).Replace("\"content\":\"hi\"", $"\"content\":\"{escape}\"", StringComparison.Ordinal);
-                return new(kind, $"unpaired surrogate {escape}", Encoding.UTF8.GetBytes(json), true);
-            }
+                {
+                    var escape = (string)Pick("\\ud800", "\\udfff", "\\ud800\\ud800", "x\\udc00y");
+                    var json = Encoding.UTF8.GetString(Utf8(body)).Replace("\"content\":\"hi\"", $"\"content\":\"{escape}\"", StringComparison.Ordinal);
+                    return new(kind, $"unpaired surrogate {escape}", Encoding.UTF8.GetBytes(json), true);
+                }
 
             case 12:
-            {
-                var count = random.Next(1000, 6000);
-                var list = Enumerable.Range(0, count).Select(i => (object)Message(i % 2 == 0 ? "user" : "assistant", "m" + i)).ToList();
-                list.Add(Message("nobody", "last"));
-                body[messages] = list;
-                return new(kind, $"{count} messages, the last with an unknown role", Utf8(body), true);
-            }
+                {
+                    var count = random.Next(1000, 6000);
+                    var list = Enumerable.Range(0, count).Select(i => (object)Message(i % 2 == 0 ? "user" : "assistant", "m" + i)).ToList();
+                    list.Add(Message("nobody", "last"));
+                    body[messages] = list;
+                    return new(kind, $"{count} messages, the last with an unknown role", Utf8(body), true);
+                }
 
             case 13:
-            {
-                var size = (int)Pick(20_000, 100_000, 400_000);
-                body[messages] = new object[] { Message("user", new string((char)random.Next('a', 'z'), size)) };
-                return new(kind, $"a {size}-character message", Utf8(body), false);
-            }
+                {
+                    var size = (int)Pick(20_000, 100_000, 400_000);
+                    body[messages] = new object[] { Message("user", new string((char)random.Next('a', 'z'), size)) };
+                    return new(kind, $"a {size}-character message", Utf8(body), false);
+                }
 
             case 14:
                 body[messages] = new object[] { Message("user", Pick(42, true, new Dictionary<string, object?> { ["text"] = "x" }, new object?[] { 5 })) };
@@ -194,13 +196,13 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
                 body["top_p"] = Pick(-0.1, 1.5, "all", 1e300);
                 return new(kind, "top_p out of range", Utf8(body), true);
             case 20:
-            {
-                var json = Encoding.UTF8.GetString(Utf8(body));
-                var duplicated = json.TrimEnd('}') + "," + json.TrimStart('{');
-                var trailing = json.TrimEnd('}') + ",}";
-                var comment = "/* c */" + json;
-                return new(kind, "JSON with a trailing comma or a comment", Encoding.UTF8.GetBytes((string)Pick(trailing, comment, json + "x", json + json)), true);
-            }
+                {
+                    var json = Encoding.UTF8.GetString(Utf8(body));
+                    var duplicated = json.TrimEnd('}') + "," + json.TrimStart('{');
+                    var trailing = json.TrimEnd('}') + ",}";
+                    var comment = "/* c */" + json;
+                    return new(kind, "JSON with a trailing comma or a comment", Encoding.UTF8.GetBytes((string)Pick(trailing, comment, json + "x", json + json)), true);
+                }
 
             default:
                 body[random.Next(2) == 0 ? "metadata" : "user"] = Pick(new string('x', 200_000), 5, new object[] { 1 });

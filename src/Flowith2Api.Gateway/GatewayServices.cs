@@ -38,12 +38,24 @@ public static class GatewayServices
             .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions, builder.Configuration))
             .AddTransforms(transforms => transforms.AddResponseTransform(OverheadTransform.ApplyAsync))
             .AddServiceDiscoveryDestinationResolver();
+        builder.Services.Configure<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>(health =>
+        {
+            // A replica that refuses or resets connections is noticed within seconds, not a minute.
+            health.DetectionWindowSize = TimeSpan.FromSeconds(10);
+            health.MinimalTotalCountThreshold = 5;
+            health.DefaultFailureRateLimit = 0.3;
+        });
         return builder;
     }
 
     public static WebApplication MapGatewayProxy(this WebApplication app)
     {
-        app.MapReverseProxy(proxy => proxy.UseMiddleware<ForwardingErrorMiddleware>());
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ForwardingErrorMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
         app.MapFallback(static context => DialectErrors.WriteAsync(context, StatusCodes.Status404NotFound,
             $"Unknown route: {context.Request.Method} {context.Request.Path}. See GET /v1/models and the README for the API surface.",
             "unknown_route"));

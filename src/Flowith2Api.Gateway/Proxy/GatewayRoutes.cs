@@ -1,5 +1,7 @@
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Flowith2Api.Gateway.Proxy;
@@ -86,6 +88,29 @@ public static class GatewayRoutes
             Destinations = new Dictionary<string, DestinationConfig>
             {
                 ["primary"] = new() { Address = http2 ? $"http://_{Http2EndpointName}.{id}" : $"http://{id}" },
+            },
+            // Service discovery may name several replicas: the less busy of two random ones gets the request. A replica
+            // whose connections fail (it crashed) is left out at once, and one that stops answering /ready (it crashed or
+            // is draining) within seconds, until it answers again — unless none is left, when all are tried rather than none.
+            LoadBalancingPolicy = LoadBalancingPolicies.PowerOfTwoChoices,
+            Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "1" },
+            HealthCheck = new HealthCheckConfig
+            {
+                AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,
+                Active = new ActiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Interval = TimeSpan.FromSeconds(3),
+                    Timeout = TimeSpan.FromSeconds(2),
+                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
+                    Path = ServiceDefaults.Extensions.ReadinessEndpointPath,
+                },
+                Passive = new PassiveHealthCheckConfig
+                {
+                    Enabled = true,
+                    Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
+                    ReactivationPeriod = TimeSpan.FromSeconds(10),
+                },
             },
         };
     }

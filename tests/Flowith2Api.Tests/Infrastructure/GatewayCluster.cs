@@ -63,6 +63,7 @@ public sealed class GatewayCluster : IAsyncDisposable
     public const string InternalSecret = "test-internal-secret-0123456789abcdef";
 
     private readonly List<WebApplication> _apps = [];
+    private readonly List<WebApplication> _chatApps = [];
 
     private GatewayCluster(FakeFlowithServer fake) => Fake = fake;
 
@@ -160,6 +161,7 @@ public sealed class GatewayCluster : IAsyncDisposable
         {
             var app = ChatServiceApp.Create(chatArgs, _configureLogging);
             await StartAsync(app);
+            _chatApps.Add(app);
             var (http1, http2) = await SplitListenersAsync(app);
             ChatServiceUris.Add(http1);
             if (http2 is not null)
@@ -228,6 +230,29 @@ public sealed class GatewayCluster : IAsyncDisposable
         _apps.Add(app);
         await app.StartAsync();
         return new Uri(app.Urls.First());
+    }
+
+    /// <summary>
+    /// Takes a ChatService replica away as a crash would: it stops listening and every open connection is aborted at
+    /// once, mid-stream or not (no drain).
+    /// </summary>
+    public async Task KillChatReplicaAsync(int replica)
+    {
+        var app = _chatApps[replica];
+        using (var now = new CancellationTokenSource())
+        {
+            await now.CancelAsync();
+            try
+            {
+                await app.StopAsync(now.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _apps.Remove(app);
+        await app.DisposeAsync();
     }
 
     /// <summary>A client for one ChatService replica directly, carrying the internal secret as the Gateway would.</summary>

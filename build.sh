@@ -53,17 +53,31 @@ summary() {
   echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 }
 
+# Every log line and span of every service the tests started was checked for credential- or key-shaped text
+# (tests/Flowith2Api.Tests/Infrastructure/SecretScan.cs); any finding fails the run.
+secret_scan() {
+  local dir="$PWD/artifacts/secret-scan"
+  cat "$dir"/summary-*.txt 2>/dev/null | sed 's/^/secret scan: /' || true
+  if compgen -G "$dir/findings-*.txt" >/dev/null; then
+    echo "secret scan: secrets reached logs or traces:" >&2
+    head -n 50 "$dir"/findings-*.txt >&2
+    return 1
+  fi
+  echo "secret scan: no credential, key or secret in any log line or span"
+}
+
 test_all() {
   deps
   build
   format_check
-  rm -rf "$results_dir"
+  rm -rf "$results_dir" "$PWD/artifacts/secret-scan"
   mkdir -p "$results_dir"
   local status=0
   dotnet test Flowith2Api.sln --no-build --nologo \
     --logger "trx" --results-directory "$results_dir" \
     --blame-hang-timeout 5m || status=$?
   summary
+  secret_scan || status=1
   return "$status"
 }
 

@@ -24,8 +24,16 @@ public static partial class LastResortErrors
                 var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
                 var clientFault = IsUnreadableInput(exception);
                 var tooLarge = exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
-                var status = tooLarge ? StatusCodes.Status413PayloadTooLarge : clientFault ? StatusCodes.Status400BadRequest : StatusCodes.Status500InternalServerError;
-                if (!clientFault)
+                var unavailable = !clientFault && !tooLarge && IsUnavailableStore(exception);
+                var status = tooLarge ? StatusCodes.Status413PayloadTooLarge : clientFault ? StatusCodes.Status400BadRequest
+                    : unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError;
+                if (unavailable)
+                {
+                    context.Response.Headers.RetryAfter = "1";
+                    LogStoreUnavailable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flowith2Api.Errors"),
+                        context.TraceIdentifier, exception?.GetType().Name ?? "unknown");
+                }
+                else if (!clientFault)
                 {
                     LogUnhandled(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flowith2Api.Errors"),
                         context.TraceIdentifier, exception?.GetType().Name ?? "unknown");
@@ -34,6 +42,8 @@ public static partial class LastResortErrors
                 var message = tooLarge ? "The request body is too large."
                     : clientFault
                     ? "The request body could not be read: it is not valid UTF-8 JSON."
+                    : unavailable
+                    ? "A database or cache this service needs is unavailable right now (restarting?); retry shortly."
                     : $"An internal error occurred (request id {context.TraceIdentifier}).";
                 var path = context.Request.Path;
                 if (path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase))
@@ -41,10 +51,12 @@ public static partial class LastResortErrors
                     await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
                         ErrorEnvelopes.WriteAnthropic(json, message, clientFault ? "invalid_request_error" : "api_error", context.TraceIdentifier));
                 }
-                else if (path.StartsWithSegments("/v1/chat", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase))
+                else if (path.StartsWithSegments("/v1/chat", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase)
+                    || path.StartsWithSegments("/v1/responses", StringComparison.OrdinalIgnoreCase))
                 {
                     await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
-                        ErrorEnvelopes.WriteOpenAI(json, message, clientFault ? "invalid_request_error" : "server_error", clientFault ? "invalid_json" : "internal_error"));
+                        ErrorEnvelopes.WriteOpenAI(json, message, clientFault ? "invalid_request_error" : "server_error",
+                            clientFault ? "invalid_json" : unavailable ? "store_unavailable" : "internal_error"));
                 }
                 else
                 {
@@ -53,6 +65,24 @@ public static partial class LastResortErrors
             },
         });
         return app;
+    }
+
+    /// <summary>
+    /// A database or Redis that cannot be reached right now (restarting, failing over, network): the caller should retry,
+    /// so it is a 503, not a 500 — found by the fault suite (a PostgreSQL restart under the admin API).
+    /// </summary>
+    public static bool IsUnavailableStore(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is System.Data.Common.DbException { IsTransient: true } or StackExchange.Redis.RedisConnectionException
+                or StackExchange.Redis.RedisTimeoutException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static bool IsUnreadableInput(Exception? exception)
@@ -73,4 +103,7 @@ public static partial class LastResortErrors
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Request {RequestId} failed with an unhandled {ExceptionType}")]
     private static partial void LogUnhandled(ILogger logger, string requestId, string exceptionType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request {RequestId}: a store is unavailable ({ExceptionType}); answered 503")]
+    private static partial void LogStoreUnavailable(ILogger logger, string requestId, string exceptionType);
 }

@@ -111,6 +111,66 @@ public sealed class FaultSuiteTests
     }
 
     [Fact]
+    public async Task PostgreSQL_restarted_mid_load_keeps_chat_serving_and_loses_no_credential_state()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            FlowithTokens = Tokens,
+            Redis = redis.ConnectionString,
+            AdminSettings = new Dictionary<string, string> { ["STORAGE_TYPE"] = "postgres", ["ConnectionStrings:admindb"] = await postgres.CreateDatabaseAsync() },
+        });
+        using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        using (var added = await admin.PostAsync("/v1/admin/tokens", new StringContent("""{"token":"flo_fault_suite_added_0004"}""", Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        }
+
+        var listed = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tokens")).RootElement.GetProperty("tokens");
+        var disabledId = listed.EnumerateArray().First().GetProperty("id").GetInt64();
+        using (await admin.PostAsync($"/v1/admin/tokens/{disabledId}/disable", null))
+        {
+        }
+
+        // Admin calls during the restart: each a success or a proper error, never a 500 or a hang.
+        var adminStatuses = new System.Collections.Concurrent.ConcurrentBag<int>();
+        using var stopAdmin = new CancellationTokenSource();
+        var adminLoop = Task.Run(async () =>
+        {
+            while (!stopAdmin.IsCancellationRequested)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                using var response = await admin.GetAsync("/v1/admin/tokens", timeout.Token);
+                adminStatuses.Add((int)response.StatusCode);
+                await Task.Delay(100);
+            }
+        });
+        var restarted = Task.Run(async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            await postgres.RestartAsync();
+        });
+        var result = await LoadRunner.RunAsync(cluster, workers: 8, TimeSpan.FromSeconds(14), (worker, i) => LoadRunner.Mixed(worker, i), pace: TimeSpan.FromMilliseconds(20));
+        await restarted;
+        await stopAdmin.CancelAsync();
+        await adminLoop;
+
+        result.Save("postgres-restart");
+        await File.WriteAllTextAsync(Path.Combine(TestEnvironment.RepositoryRoot, "artifacts", "reliability", "postgres-restart-admin.json"),
+            JsonSerializer.Serialize(adminStatuses.GroupBy(s => s).ToDictionary(g => g.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), g => g.Count())));
+        AssertPromises(result);
+        Assert.Equal(result.Sent, result.Succeeded); // chat never needed the database
+        Assert.DoesNotContain(500, adminStatuses);
+        Assert.All(adminStatuses, status => Assert.True(status is 200 or 503, $"admin call during the restart: {status}"));
+
+        // Nothing lost: four credentials, the added one there, the disabled one still disabled.
+        var after = JsonDocument.Parse(await admin.GetStringAsync("/v1/admin/tokens")).RootElement;
+        Assert.Equal(4, after.GetProperty("total").GetInt32());
+        Assert.Equal("disabled", after.GetProperty("tokens").EnumerateArray().Single(t => t.GetProperty("id").GetInt64() == disabledId).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task A_chatservice_replica_killed_mid_stream_costs_only_the_requests_it_held()
     {
         await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { FlowithTokens = Tokens, ChatReplicas = 2, ChatSettings = FastTimeouts });

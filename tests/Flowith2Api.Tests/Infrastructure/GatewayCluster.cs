@@ -98,19 +98,24 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     private async Task StartServicesAsync(GatewayClusterOptions options)
     {
-        if (options.Logs is { } logs)
+        SecretScan.Start();
+        var logs = options.Logs;
+        _configureLogging = builder =>
         {
-            _configureLogging = builder =>
+            SecretScan.AddTo(builder.Logging); // every service of every test is part of the run-wide secret scan
+            if (logs is null)
             {
-                builder.Logging.SetMinimumLevel(LogLevel.Trace);
-                foreach (var category in new[] { "Flowith2Api", "Microsoft", "System", "Yarp", "ModelContextProtocol" })
-                {
-                    builder.Logging.AddFilter(category, LogLevel.Trace); // later rules win over the services' own filters
-                }
+                return;
+            }
 
-                builder.Logging.AddProvider(logs);
-            };
-        }
+            builder.Logging.SetMinimumLevel(LogLevel.Trace);
+            foreach (var category in new[] { "Flowith2Api", "Microsoft", "System", "Yarp", "ModelContextProtocol" })
+            {
+                builder.Logging.AddFilter(category, LogLevel.Trace); // later rules win over the services' own filters
+            }
+
+            builder.Logging.AddProvider(logs);
+        };
 
         string[] common = ["--urls=http://127.0.0.1:0", $"--INTERNAL_SECRET={InternalSecret}", "--LOG_LEVEL=warn"];
         var redisPrefix = $"test-{Guid.NewGuid():N}:"; // every service of this cluster shares it; other clusters do not
@@ -331,6 +336,7 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        SecretScan.WriteSummary();
         for (var i = _apps.Count - 1; i >= 0; i--)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

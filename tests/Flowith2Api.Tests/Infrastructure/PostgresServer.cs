@@ -10,7 +10,7 @@ namespace Flowith2Api.Tests.Infrastructure;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
     private readonly string _directory;
 
     private PostgresServer(Process process, string directory, int port)
@@ -34,14 +34,32 @@ public sealed class PostgresServer : IAsyncDisposable
             throw new InvalidOperationException("PostgreSQL is not installed: run ./build.sh deps (apt-get install postgresql).");
         }
 
-        var script = Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "run-postgres.sh");
         var directory = Path.Combine(Path.GetTempPath(), "flowith2api-pg-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         if (!OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(directory, (UnixFileMode)0b111_101_101); // PostgreSQL runs as its own user under root
         }
+
         var port = TestEnvironment.FreePort();
+        var server = new PostgresServer(await LaunchAsync(bin, directory, port), directory, port) { _bin = bin };
+        return server;
+    }
+
+    private string _bin = "";
+
+    /// <summary>Stops the server cleanly (SIGTERM, as an operator or Kubernetes would) and starts it again on the same data and port.</summary>
+    public async Task RestartAsync()
+    {
+        _ = Kill(_process.Id, 15);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        _process.Dispose();
+        _process = await LaunchAsync(_bin, _directory, Port);
+    }
+
+    private static async Task<Process> LaunchAsync(string bin, string directory, int port)
+    {
+        var script = Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "run-postgres.sh");
         var process = Process.Start(new ProcessStartInfo("bash")
         {
             ArgumentList = { script, bin, Path.Combine(directory, "data"), port.ToString(System.Globalization.CultureInfo.InvariantCulture), "flowith2api" },
@@ -60,7 +78,6 @@ public sealed class PostgresServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new PostgresServer(process, directory, port);
         try
         {
             await Task.WhenAny(ready.Task, process.WaitForExitAsync()).WaitAsync(TimeSpan.FromSeconds(60));
@@ -69,11 +86,16 @@ public sealed class PostgresServer : IAsyncDisposable
                 throw new InvalidOperationException("PostgreSQL did not start.");
             }
 
-            return server;
+            return process;
         }
         catch
         {
-            await server.DisposeAsync();
+            if (!process.HasExited)
+            {
+                _ = Kill(process.Id, 15);
+            }
+
+            process.Dispose();
             throw;
         }
     }

@@ -57,7 +57,11 @@ summary() {
 # (tests/Flowith2Api.Tests/Infrastructure/SecretScan.cs); any finding fails the run.
 secret_scan() {
   local dir="$PWD/artifacts/secret-scan"
-  cat "$dir"/summary-*.txt 2>/dev/null | sed 's/^/secret scan: /' || true
+  if ! compgen -G "$dir/summary-*.txt" >/dev/null; then
+    echo "secret scan: nothing was scanned (no summary): the scan itself is broken" >&2
+    return 1
+  fi
+  cat "$dir"/summary-*.txt | sed 's/^/secret scan: /' 
   if compgen -G "$dir/findings-*.txt" >/dev/null; then
     echo "secret scan: secrets reached logs or traces:" >&2
     head -n 50 "$dir"/findings-*.txt >&2

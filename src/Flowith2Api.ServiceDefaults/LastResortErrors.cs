@@ -76,7 +76,7 @@ public static partial class LastResortErrors
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is System.Data.Common.DbException { IsTransient: true } or StackExchange.Redis.RedisConnectionException
-                or StackExchange.Redis.RedisTimeoutException or System.Net.Sockets.SocketException)
+                or StackExchange.Redis.RedisTimeoutException)
             {
                 return true;
             }
@@ -85,14 +85,22 @@ public static partial class LastResortErrors
         return false;
     }
 
+    /// <summary>
+    /// System.Text.Json reading a string of the request that is no text: an unpaired \uD800-\uDFFF escape. Only the
+    /// places that read the client's body ask this (a server-side read failing the same way is not the client's fault).
+    /// </summary>
+    public const string InvalidTextMessage = "The request contains a string that is not valid text (an unpaired \\uD800-\\uDFFF escape).";
+
+    public static bool IsInvalidTextInRequest(Exception exception) =>
+        exception is InvalidOperationException { Source: { } source } && source.StartsWith("System.Text.Json", StringComparison.Ordinal)
+        && exception.Message.Contains("UTF-16", StringComparison.OrdinalIgnoreCase);
+
     public static bool IsUnreadableInput(Exception? exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
             if (e is JsonException or DecoderFallbackException or BadHttpRequestException
-                // System.Text.Json reading a string that is no text: invalid UTF-8 bytes, or an unpaired \uD800-\uDFFF escape.
-                || (e is InvalidOperationException && (e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase)
-                    || e.Message.Contains("UTF-16", StringComparison.OrdinalIgnoreCase))))
+                || (e is InvalidOperationException && e.Message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase)))
             {
                 return true;
             }

@@ -14,6 +14,7 @@ namespace Flowith2Api.ChatService.Apis;
 /// <summary><c>POST /v1/messages</c> and <c>/v1/messages/count_tokens</c>: the Anthropic dialect.</summary>
 public static partial class AnthropicMessagesApi
 {
+
     public static IEndpointRouteBuilder MapAnthropicMessagesApi(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/messages", CreateMessageAsync);
@@ -207,7 +208,7 @@ public static partial class AnthropicMessagesApi
         {
             body = await JsonSerializer.DeserializeAsync(context.Request.Body, AnthropicJsonContext.Default.AnthropicMessagesRequest, context.RequestAborted);
         }
-        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e) || LastResortErrors.IsInvalidTextInRequest(e))
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "invalid_request_error",
                 $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).");
@@ -224,7 +225,15 @@ public static partial class AnthropicMessagesApi
         ConversationRequest request;
         using (ChatTelemetry.StartTranslation("anthropic"))
         {
-            error = AnthropicRequestMapper.TryMap(body, settings.DefaultModel, countOnly, out request);
+            try
+            {
+                error = AnthropicRequestMapper.TryMap(body, settings.DefaultModel, countOnly, out request);
+            }
+            catch (InvalidOperationException e) when (LastResortErrors.IsInvalidTextInRequest(e))
+            {
+                error = new Dialects.OpenAI.RequestError(LastResortErrors.InvalidTextMessage, "messages");
+                request = null!;
+            }
         }
 
         if (error is not null)

@@ -5,6 +5,7 @@ using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
@@ -34,7 +35,15 @@ public static partial class OpenAIChatCompletionsApi
         ConversationRequest request;
         using (ChatTelemetry.StartTranslation("openai"))
         {
-            error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out request);
+            try
+            {
+                error = OpenAIRequestMapper.TryMap(body, settings.DefaultModel, out request);
+            }
+            catch (InvalidOperationException e) when (LastResortErrors.IsInvalidTextInRequest(e))
+            {
+                error = new RequestError(LastResortErrors.InvalidTextMessage, "messages");
+                request = null!;
+            }
         }
 
         if (error is not null)

@@ -6,6 +6,7 @@ using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;
@@ -76,10 +77,10 @@ public static partial class OpenAIResponsesApi
                     inputItems = ResponseInputItems.Normalize(body.Input); // before the upstream call: bad input costs nothing
                 }
             }
-            catch (InvalidOperationException)
+            catch (InvalidOperationException e) when (LastResortErrors.IsInvalidTextInRequest(e))
             {
                 // A string with an unpaired surrogate escape (\ud800) is valid JSON syntax but no text.
-                error = new RequestError("'input' contains a string that is not valid text (an unpaired \\uD800-\\uDFFF escape).", "input");
+                error = new RequestError(LastResortErrors.InvalidTextMessage, "input");
                 request = null!;
                 history = null!;
             }

@@ -91,9 +91,9 @@ public static class GatewayRoutes
             },
             // Service discovery may name several replicas: the less busy of two random ones gets the request. A replica
             // whose connections fail (it crashed) is left out at once, and one that stops answering /ready (it crashed or
-            // is draining) within seconds, until it answers again — unless none is left, when all are tried rather than none.
+            // is draining) twice in a row within seconds, until it answers again — unless none is left, when all are tried rather than none.
             LoadBalancingPolicy = LoadBalancingPolicies.PowerOfTwoChoices,
-            Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "1" },
+            Metadata = new Dictionary<string, string> { ["ConsecutiveFailuresHealthPolicy.Threshold"] = "2" },
             HealthCheck = new HealthCheckConfig
             {
                 AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,

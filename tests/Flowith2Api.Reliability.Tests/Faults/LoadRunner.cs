@@ -7,7 +7,7 @@ using Flowith2Api.Tests.Infrastructure;
 namespace Flowith2Api.Reliability.Tests.Faults;
 
 /// <summary>One request of a load: where, what, and whether it streams.</summary>
-internal sealed record Planned(string Path, string Body, bool Stream, string? SessionId = null);
+internal sealed record Planned(string Path, string Body, bool Stream, string? SessionId = null, string? Text = null);
 
 /// <summary>How a load went. The promises: no request hung, none answered 500 by our own code, none cut off without an ending.</summary>
 internal sealed class LoadResult
@@ -21,6 +21,9 @@ internal sealed class LoadResult
     public readonly ConcurrentBag<string> Problems = [];
     public readonly ConcurrentDictionary<string, int> Statuses = new();
     public readonly ConcurrentDictionary<string, int> SucceededSessionTurns = new();
+
+    /// <summary>Each acknowledged session turn: its session and the text it sent.</summary>
+    public readonly ConcurrentBag<(string Session, string Text)> AcknowledgedTurns = [];
 
     public override string ToString() =>
         $"sent {Sent}, succeeded {Succeeded}, failed with a proper error {ProperErrors}, hung {Hung}, 5xx from our code {OwnServerErrors}, "
@@ -127,6 +130,20 @@ internal static class LoadRunner
 
         if (!planned.Stream)
         {
+            // A success is a whole answer of the dialect, not just a 200.
+            var whole = planned.Path switch
+            {
+                "/v1/messages" => body.Contains("\"type\":\"message\"", StringComparison.Ordinal) && body.Contains("\"stop_reason\"", StringComparison.Ordinal),
+                "/v1/responses" => body.Contains("\"object\":\"response\"", StringComparison.Ordinal) && body.Contains("\"output\":[", StringComparison.Ordinal),
+                _ => body.Contains("\"object\":\"chat.completion\"", StringComparison.Ordinal) && body.Contains("\"finish_reason\"", StringComparison.Ordinal),
+            };
+            if (!whole)
+            {
+                Interlocked.Increment(ref result.CutOff);
+                result.Problems.Add($"200 without a whole answer: {planned.Path} {Short(body)}");
+                return;
+            }
+
             Interlocked.Increment(ref result.Succeeded);
             Turn(planned, result);
             return;
@@ -161,6 +178,10 @@ internal static class LoadRunner
         if (planned.SessionId is { } session)
         {
             result.SucceededSessionTurns.AddOrUpdate(session, 1, (_, n) => n + 1);
+            if (planned.Text is { } text)
+            {
+                result.AcknowledgedTurns.Add((session, text));
+            }
         }
     }
 
@@ -178,7 +199,7 @@ internal static class LoadRunner
             1 when session is null => new("/v1/responses", $$"""{"model":"gpt-4.1-mini","store":false,"stream":{{Json(stream)}},"input":{{content}}}""", stream),
             _ => new("/v1/chat/completions",
                 $$"""{"model":"flowith","stream":{{Json(stream)}}{{(session is null ? "" : $",\"session_id\":\"{session}\"")}},"messages":[{"role":"user","content":{{content}}}]}""",
-                stream, session),
+                stream, session, text),
         };
     }
 

@@ -15,6 +15,16 @@ public sealed class TokenCounterTests
         Assert.True(text.Length > 20_000); // many slices
 
         Assert.Equal(whole.CountTokens(text), Counter.CountText(text));
+
+        // Markdown: paragraphs, blank lines, lists, code, punctuation before line ends.
+        var markdown = string.Concat(Enumerable.Range(0, 300).Select(i =>
+            $"## Section {i}\n\nSome text, with punctuation: done.\n\n- item {i}; more\n- `code({i})`\n\n```\nx = {i}\n```\n"));
+        Assert.True(markdown.Length > 20_000);
+        Assert.Equal(whole.CountTokens(markdown), Counter.CountText(markdown));
+
+        // No spaces at all (CJK, base64): hard cuts, at most a token off per slice.
+        var cjk = string.Concat(Enumerable.Repeat("这是一个没有空格的很长的句子。", 800));
+        Assert.InRange(Counter.CountText(cjk), whole.CountTokens(cjk) - cjk.Length / 2048 - 1, whole.CountTokens(cjk) + cjk.Length / 2048 + 1);
     }
 
     [Fact]

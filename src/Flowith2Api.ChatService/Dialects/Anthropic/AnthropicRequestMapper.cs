@@ -289,13 +289,13 @@ public static class AnthropicRequestMapper
         return null;
     }
 
-    /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
     /// <summary>An image or document block's <c>source</c>: an object with a known <c>type</c>.</summary>
     private static bool HasSource(JsonElement block) =>
         block.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
         && source.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
         && type.GetString() is "base64" or "url" or "file" or "text" or "content";
 
+    /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
     {
         tools = [];

@@ -20,7 +20,7 @@ public static class OpenAIErrors
         {
             body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted);
         }
-        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e))
+        catch (Exception e) when (LastResortErrors.IsUnreadableInput(e) || LastResortErrors.IsInvalidTextInRequest(e))
         {
             await WriteAsync(context, StatusCodes.Status400BadRequest,
                 $"The request body is not valid JSON for this endpoint (at {(e as JsonException)?.Path ?? "$"}).", "invalid_request_error", "invalid_json");

@@ -198,7 +198,7 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
             case 20:
                 {
                     var json = Encoding.UTF8.GetString(Utf8(body));
-                        var trailing = json.TrimEnd('}') + ",}";
+                    var trailing = json.TrimEnd('}') + ",}";
                     var comment = "/* c */" + json;
                     return new(kind, "JSON with a trailing comma or a comment", Encoding.UTF8.GetBytes((string)Pick(trailing, comment, json + "x", json + json)), true);
                 }

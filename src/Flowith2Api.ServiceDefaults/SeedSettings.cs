@@ -85,6 +85,10 @@ public static class SeedSettings
         _ => null,
     };
 
+    /// <summary>The admin key: <c>ADMIN_KEY</c>, else the first of <c>API_KEYS</c>, else none.</summary>
+    public static string? AdminKeyOf(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        configuration[AdminKey]?.Trim() is { Length: > 0 } admin ? admin : SplitList(configuration[ApiKeys]) is [var first, ..] ? first : null;
+
     /// <summary>Splits a comma-separated list (FLOWITH_AUTH_TOKENS, API_KEYS), trimming blanks and duplicates, keeping order.</summary>
     public static IReadOnlyList<string> SplitList(string? value)
     {

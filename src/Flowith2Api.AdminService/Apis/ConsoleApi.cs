@@ -117,9 +117,7 @@ public static class ConsoleApi
     /// <summary>The environment's keys are seeded into the table at start; this covers a request racing that seeding.</summary>
     private static bool IsEnvironmentAdminKey(HttpContext context, string hash)
     {
-        var configuration = context.RequestServices.GetRequiredService<IConfiguration>();
-        var apiKeys = SeedSettings.SplitList(configuration[SeedSettings.ApiKeys]);
-        var admin = configuration[SeedSettings.AdminKey]?.Trim() is { Length: > 0 } a ? a : apiKeys.Count > 0 ? apiKeys[0] : null;
+        var admin = SeedSettings.AdminKeyOf(context.RequestServices.GetRequiredService<IConfiguration>());
         return admin is not null && SecretProtector.Hash(admin) == hash;
     }
 

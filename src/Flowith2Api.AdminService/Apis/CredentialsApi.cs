@@ -168,10 +168,9 @@ public static class CredentialsApi
 
     public static async Task<IResult> EnableAsync(HttpContext context, long id, AdminDbContext db, IServiceProvider services)
     {
-        var credential = await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted);
-        if (credential is null)
+        if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+            return NoSuchCredential(id);
         }
 
         credential.State = CredentialStateValue.Enabled;
@@ -191,10 +190,9 @@ public static class CredentialsApi
     /// <summary>Takes a credential out of rotation on every replica (within a second) until it is enabled again.</summary>
     public static async Task<IResult> DisableAsync(HttpContext context, long id, AdminDbContext db)
     {
-        var credential = await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted);
-        if (credential is null)
+        if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+            return NoSuchCredential(id);
         }
 
         credential.State = CredentialStateValue.Disabled;
@@ -208,10 +206,9 @@ public static class CredentialsApi
     /// <summary>Deletes one credential by its id (the list shows ids, never whole values).</summary>
     public static async Task<IResult> DeleteByIdAsync(HttpContext context, long id, AdminDbContext db, TimeProvider time)
     {
-        var credential = await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted);
-        if (credential is null)
+        if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+            return NoSuchCredential(id);
         }
 
         credential.Deleted = time.GetUtcNow();
@@ -221,6 +218,8 @@ public static class CredentialsApi
     }
 
     public const string AdminDisabledReason = "Disabled by an admin.";
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchCredential(long id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
 
     /// <summary><c>PUT {"index": n}</c>: the next request starts the rotation at credential n (shared by every replica).</summary>
     public static async Task<IResult> ResetIndexAsync(HttpContext context, AdminDbContext db, IServiceProvider services)

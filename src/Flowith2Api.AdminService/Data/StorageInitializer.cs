@@ -62,7 +62,7 @@ public sealed partial class StorageInitializer(IServiceProvider services, IConfi
     private async Task SeedKeysAsync(AdminDbContext db, bool rsync, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var apiKeys = SeedSettings.SplitList(configuration[SeedSettings.ApiKeys]);
-        var adminKey = configuration[SeedSettings.AdminKey]?.Trim() is { Length: > 0 } a ? a : apiKeys.Count > 0 ? apiKeys[0] : null;
+        var adminKey = SeedSettings.AdminKeyOf(configuration);
         var wanted = new Dictionary<string, (string Value, string Name, bool Admin)>();
         for (var i = 0; i < apiKeys.Count; i++)
         {

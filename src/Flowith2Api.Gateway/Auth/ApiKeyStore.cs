@@ -21,11 +21,7 @@ public sealed class ApiKeyStore
     public ApiKeyStore(IConfiguration configuration, ILogger<ApiKeyStore> logger)
     {
         var apiKeys = SeedSettings.SplitList(configuration[SeedSettings.ApiKeys]);
-        var adminKey = configuration[SeedSettings.AdminKey]?.Trim();
-        if (string.IsNullOrEmpty(adminKey))
-        {
-            adminKey = apiKeys.Count > 0 ? apiKeys[0] : null;
-        }
+        var adminKey = SeedSettings.AdminKeyOf(configuration);
 
         var keys = new Dictionary<UInt128, ApiKeyEntry>();
         var index = 0;

@@ -300,17 +300,9 @@ public static partial class ConsoleSessionApi
             ["key_hash"] = Convert.ToHexStringLower(session.KeyHash),
             ["expires"] = session.Expires.ToUnixTimeSeconds(),
         });
-        try
+        if (!await TellAdminServiceAsync(context, admin, HttpMethod.Post, "/internal/console-sessions",
+            new StringContent(payload, Encoding.UTF8, "application/json"), "store the session", logger))
         {
-            using var response = await admin.SendAsync(HttpMethod.Post, "/internal/console-sessions",
-                new StringContent(payload, Encoding.UTF8, "application/json"), context.RequestAborted);
-            response.EnsureSuccessStatusCode();
-        }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
-        {
-            LogStoreFailed(logger, e.GetType().Name);
-            await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The AdminService cannot store the session right now; retry shortly.",
-                "console_unavailable");
             return;
         }
 
@@ -353,29 +345,39 @@ public static partial class ConsoleSessionApi
         }
 
         var hash = ConsoleSessionStore.Hash(token!);
-        if (services.GetService<AdminClient>() is { } admin)
+        // Not ended everywhere: say so, and keep the session, rather than pretend (a session already gone is ended).
+        if (services.GetService<AdminClient>() is { } admin
+            && !await TellAdminServiceAsync(context, admin, HttpMethod.Delete, "/internal/console-sessions/" + Convert.ToHexStringLower(hash), null,
+                "end the session", logger, goneIsFine: true))
         {
-            try
-            {
-                using var response = await admin.SendAsync(HttpMethod.Delete, "/internal/console-sessions/" + Convert.ToHexStringLower(hash), null, context.RequestAborted);
-                if (response.StatusCode != System.Net.HttpStatusCode.NotFound)
-                {
-                    response.EnsureSuccessStatusCode();
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
-            {
-                // Not ended everywhere: say so, and keep the session, rather than pretend.
-                LogStoreFailed(logger, e.GetType().Name);
-                await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, "The AdminService cannot end the session right now; retry shortly.",
-                    "console_unavailable");
-                return;
-            }
+            return;
         }
 
         sessions.Remove(hash);
         ClearCookie(context);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    /// <summary>One change to the stored sessions; false once a 503 has been written because the AdminService did not take it.</summary>
+    private static async Task<bool> TellAdminServiceAsync(HttpContext context, AdminClient admin, HttpMethod method, string path, HttpContent? content,
+        string what, ILogger logger, bool goneIsFine = false)
+    {
+        try
+        {
+            using var response = await admin.SendAsync(method, path, content, context.RequestAborted);
+            if (!(goneIsFine && response.StatusCode == System.Net.HttpStatusCode.NotFound))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
+        {
+            LogStoreFailed(logger, e.GetType().Name);
+            await WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"The AdminService cannot {what} right now; retry shortly.", "console_unavailable");
+            return false;
+        }
     }
 
     private static void ClearCookie(HttpContext context) =>

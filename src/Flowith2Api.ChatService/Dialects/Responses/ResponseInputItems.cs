@@ -124,23 +124,11 @@ public static class ResponseInputItems
         }
 
         json.WriteEndArray();
-        WriteIdOrNull(json, "first_id", page.Count > 0 ? IdOf(page[0]) : null);
-        WriteIdOrNull(json, "last_id", page.Count > 0 ? IdOf(page[^1]) : null);
+        ResponsesWriter.WriteStringOrNull(json, "first_id", page.Count > 0 ? IdOf(page[0]) : null);
+        ResponsesWriter.WriteStringOrNull(json, "last_id", page.Count > 0 ? IdOf(page[^1]) : null);
         json.WriteBoolean("has_more", before is not null && after is null ? first > start : start + page.Count < end);
         json.WriteEndObject();
     }
 
     private static string? IdOf(JsonElement item) => item.TryGetProperty("id", out var id) ? id.GetString() : null;
-
-    private static void WriteIdOrNull(Utf8JsonWriter json, string name, string? id)
-    {
-        if (id is null)
-        {
-            json.WriteNull(name);
-        }
-        else
-        {
-            json.WriteString(name, id);
-        }
-    }
 }

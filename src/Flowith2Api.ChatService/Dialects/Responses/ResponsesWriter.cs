@@ -234,7 +234,7 @@ public static class ResponsesWriter
         json.WriteEndObject();
     }
 
-    private static void WriteStringOrNull(Utf8JsonWriter json, string name, string? value)
+    internal static void WriteStringOrNull(Utf8JsonWriter json, string name, string? value)
     {
         if (value is null)
         {

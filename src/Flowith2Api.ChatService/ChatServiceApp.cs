@@ -21,7 +21,9 @@ public static class ChatServiceApp
         app.MapModelsApi();
         app.MapAnthropicMessagesApi();
         app.MapAdminSessionsApi();
-        app.MapFallback(static context => Dialects.OpenAI.OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
+        // Every path and method no endpoint takes (file-like paths too: the default fallback skips those), in the route's
+        // envelope — OpenAI answers a wrong method with the same 404.
+        app.MapFallback("{**path}", static context => LastResortErrors.WriteInRouteDialectAsync(context, StatusCodes.Status404NotFound,
             $"Unknown route: {context.Request.Method} {context.Request.Path}.", "not_found_error", "unknown_route"));
         return app;
     }

@@ -122,6 +122,7 @@ public static class Extensions
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseLastResortErrors();
+        app.UseErrorBodiesForBareStatuses();
         app.UseMiddleware<InternalSecretMiddleware>();
         return app;
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -45,26 +46,59 @@ public static partial class LastResortErrors
                     : unavailable
                     ? "A database or cache this service needs is unavailable right now (restarting?); retry shortly."
                     : $"An internal error occurred (request id {context.TraceIdentifier}).";
-                var path = context.Request.Path;
-                if (path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase))
-                {
-                    await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
-                        ErrorEnvelopes.WriteAnthropic(json, message, clientFault ? "invalid_request_error" : "api_error", context.TraceIdentifier));
-                }
-                else if (path.StartsWithSegments("/v1/chat", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase)
-                    || path.StartsWithSegments("/v1/responses", StringComparison.OrdinalIgnoreCase))
-                {
-                    await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
-                        ErrorEnvelopes.WriteOpenAI(json, message, clientFault ? "invalid_request_error" : "server_error",
-                            clientFault ? "invalid_json" : unavailable ? "store_unavailable" : "internal_error"));
-                }
-                else
-                {
-                    await Results.Problem(statusCode: status, detail: message).ExecuteAsync(context);
-                }
+                await WriteInRouteDialectAsync(context, status, message, clientFault ? "invalid_request_error" : "server_error",
+                    clientFault ? "invalid_json" : unavailable ? "store_unavailable" : "internal_error");
             },
         });
         return app;
+    }
+
+    /// <summary>
+    /// An error status a handler or the router set without a body (a 405 for the wrong method, a 400 for a query
+    /// parameter that does not parse) still gets one, in the route's envelope: SDKs show its message. For the services
+    /// only: the Gateway relays their answers as they are.
+    /// </summary>
+    public static WebApplication UseErrorBodiesForBareStatuses(this WebApplication app)
+    {
+        app.UseStatusCodePages(static context => WriteStatusOnlyAsync(context.HttpContext));
+        return app;
+    }
+
+    private static Task WriteStatusOnlyAsync(HttpContext context)
+    {
+        var status = context.Response.StatusCode;
+        var (message, code) = status switch
+        {
+            StatusCodes.Status405MethodNotAllowed => ($"{context.Request.Method} is not allowed on {context.Request.Path}.", "method_not_allowed"),
+            StatusCodes.Status404NotFound => ($"Unknown route: {context.Request.Method} {context.Request.Path}.", "unknown_route"),
+            StatusCodes.Status415UnsupportedMediaType => ("The request body must be JSON (Content-Type: application/json).", "unsupported_media_type"),
+            StatusCodes.Status400BadRequest => ("The request is invalid: a parameter could not be read.", "invalid_request"),
+            _ => ($"The request failed ({status} {ReasonPhrases.GetReasonPhrase(status)}).", null),
+        };
+        return WriteInRouteDialectAsync(context, status, message, ErrorEnvelopes.OpenAIType(status), code);
+    }
+
+    private static string AnthropicType(int status) =>
+        ErrorEnvelopes.AnthropicType(status) is "api_error" && status < 500 ? "invalid_request_error" : ErrorEnvelopes.AnthropicType(status);
+
+    /// <summary>An error in the envelope of the route's API: Anthropic's under /v1/messages, OpenAI's under the other /v1 chat routes, else a problem document.</summary>
+    public static async Task WriteInRouteDialectAsync(HttpContext context, int status, string message, string openAIType, string? code)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase))
+        {
+            await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
+                ErrorEnvelopes.WriteAnthropic(json, message, AnthropicType(status), context.TraceIdentifier));
+        }
+        else if (path.StartsWithSegments("/v1/chat", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/v1/responses", StringComparison.OrdinalIgnoreCase))
+        {
+            await ErrorEnvelopes.WriteResponseAsync(context, status, json => ErrorEnvelopes.WriteOpenAI(json, message, openAIType, code));
+        }
+        else
+        {
+            await Results.Problem(statusCode: status, detail: message).ExecuteAsync(context);
+        }
     }
 
     /// <summary>

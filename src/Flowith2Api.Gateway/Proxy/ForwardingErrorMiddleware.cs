@@ -5,7 +5,8 @@ namespace Flowith2Api.Gateway.Proxy;
 
 /// <summary>
 /// Turns a forwarding failure into a JSON error in the caller's dialect, but only while the response has not
-/// started: once bytes went out, the service behind owns the stream and YARP aborts it.
+/// started: once bytes went out, the service behind owns the stream and YARP aborts it. A request-body error after
+/// the service answered (it answered without reading the whole body, e.g. a 405 to a POST) keeps that answer.
 /// </summary>
 public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILogger<ForwardingErrorMiddleware> logger)
 {
@@ -17,6 +18,12 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILog
         if (error is null || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return;
+        }
+
+        if (error.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyDestination or ForwarderError.RequestBodyCanceled
+            && context.Features.Get<DestinationAnswered>() is not null)
+        {
+            return; // the service's own answer (status, headers, body) is complete and goes out as it is
         }
 
         LogForwardingError(logger, error.Error, context.Request.Path, error.Exception?.GetType().Name);
@@ -34,6 +41,7 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILog
                 "The service behind the gateway could not be reached.", "bad_gateway"),
         };
 
+        context.Response.Clear(); // nothing the service may have answered (status, Content-Length) mixes into ours
         await DialectErrors.WriteAsync(context, status, message, code);
     }
 

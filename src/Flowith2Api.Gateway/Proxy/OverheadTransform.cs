@@ -12,6 +12,19 @@ public sealed class GatewayRequestStart(long timestamp)
 }
 
 /// <summary>
+/// Marks a request whose destination answered (its status and headers are on the response): a request-body error
+/// YARP reports afterwards (the service answered without reading the whole body) must not replace that answer.
+/// </summary>
+public sealed class DestinationAnswered
+{
+    public static readonly DestinationAnswered Instance = new();
+
+    private DestinationAnswered()
+    {
+    }
+}
+
+/// <summary>
 /// Answers <c>x-gateway-overhead-ms</c>: the service's own time (its elapsed time minus its upstream waits) plus the
 /// Gateway's (the Gateway's elapsed time minus the service's). The internal timing headers never reach the client.
 /// </summary>
@@ -26,6 +39,11 @@ public static class OverheadTransform
 
     public static ValueTask ApplyAsync(ResponseTransformContext context)
     {
+        if (context.ProxyResponse is not null)
+        {
+            context.HttpContext.Features.Set(DestinationAnswered.Instance);
+        }
+
         var serviceElapsed = ResponseTransform.TakeHeader(context, InternalHeaders.ServiceElapsedMs);
         var serviceOverhead = ResponseTransform.TakeHeader(context, InternalHeaders.ServiceOverheadMs);
         var start = context.HttpContext.Features.Get<GatewayRequestStart>();

@@ -64,6 +64,20 @@ public sealed class GatewayEdgeTests(GatewayClusterFixture fixture)
         Assert.Contains("admin service", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("GET", "/v1/admin/no-such-thing.json")]
+    [InlineData("DELETE", "/v1/admin/stats")]
+    [InlineData("POST", "/v1/admin/tools/x.y")]
+    public async Task A_services_bare_error_status_still_has_a_body(string method, string path)
+    {
+        // The router's own answers (a file-like path no fallback takes, a wrong method) were empty; now a problem document.
+        using var http = Cluster.CreateClient(GatewayCluster.AdminKeyValue);
+        using var response = await http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : ChatBody() });
+        Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed, $"{method} {path}: {response.StatusCode}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(path.Split('/')[^1], await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_unknown_route_needs_a_key_and_then_gets_a_json_404()
     {
@@ -74,6 +88,39 @@ public sealed class GatewayEdgeTests(GatewayClusterFixture fixture)
         using var http = Cluster.CreateClient();
         using var response = await http.GetAsync("/v1/nothing-here");
         await ErrorEnvelope.AssertOpenAIAsync(response, HttpStatusCode.NotFound, "unknown_route");
+    }
+
+    [Theory]
+    [InlineData("POST", "/v1/models/flowith")]
+    [InlineData("POST", "/v1/models/..%2Fadmin%2Ftokens")]
+    [InlineData("POST", "/v1/models/gpt-4.1")]
+    [InlineData("DELETE", "/v1/models")]
+    [InlineData("GET", "/v1/chat/completions")]
+    [InlineData("PUT", "/v1/responses")]
+    [InlineData("POST", "/v1/responses/resp_x.json")]
+    public async Task The_wrong_method_on_an_openai_route_gets_a_404_in_the_openai_envelope(string method, string path)
+    {
+        using var http = Cluster.CreateClient();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method is "POST" or "PUT")
+        {
+            request.Content = ChatBody(new string('x', 200_000)); // a body the service never reads
+        }
+
+        using var response = await http.SendAsync(request);
+        var error = await ErrorEnvelope.AssertOpenAIAsync(response, HttpStatusCode.NotFound, "unknown_route"); // as OpenAI answers it
+        Assert.Contains(method, error.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/v1/messages/count_tokens")]
+    [InlineData("/v1/messages")]
+    [InlineData("/v1/messages/batches.json")]
+    public async Task The_wrong_method_or_path_on_the_anthropic_route_gets_a_404_in_the_anthropic_envelope(string path)
+    {
+        using var http = Cluster.CreateClient();
+        using var response = await http.GetAsync(path);
+        await ErrorEnvelope.AssertAnthropicAsync(response, HttpStatusCode.NotFound, "not_found_error");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Flowith2Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 
 namespace Flowith2Api.Tests.Gateway;
 
@@ -32,6 +33,47 @@ public sealed class GatewayForwardingFailureTests
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
+    /// <summary>
+    /// A service that answers (an empty 405, a 204) without reading the request body: YARP then reports a request-body
+    /// error after the answer's status and Content-Length: 0 were copied. The answer must reach the client as it is;
+    /// writing an error over it was a 500 ("too many bytes written") — found by the attack suite's POSTs to /v1/models/….
+    /// </summary>
+    [Theory]
+    [InlineData(405, false)]
+    [InlineData(204, false)]
+    [InlineData(405, true)]
+    [InlineData(204, true)]
+    public async Task A_service_answering_before_reading_the_body_has_its_answer_relayed_never_a_500(int status, bool http2)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            listen.Protocols = http2 ? Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2 : Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1));
+        await using var service = builder.Build();
+        service.Run(context =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentLength = 0;
+            return Task.CompletedTask;
+        });
+        await service.StartAsync();
+        await using var gateway = await StandaloneGateway.StartAsync(service.Urls.First(), http2: http2);
+        using var http = new HttpClient { BaseAddress = gateway.Uri, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", GatewayCluster.UserKey);
+
+        // Small bodies: over HTTP/1.1 an answer that comes while the client still uploads can be lost to the connection's
+        // close (any server's early answer), which is not what this test is about.
+        foreach (var size in new[] { 2, 16 * 1024 })
+        {
+            for (var i = 0; i < 60; i++)
+            {
+                using var response = await http.PostAsync("/v1/models/x", new StringContent(new string('a', size), Encoding.UTF8, "application/json"));
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True((int)response.StatusCode == status, $"body of {size} bytes: {(int)response.StatusCode} {body}");
+                Assert.Equal("", body);
+            }
+        }
+    }
+
     private static int ClosedPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -51,14 +93,15 @@ public sealed class GatewayForwardingFailureTests
 
         public Uri Uri { get; }
 
-        public static async Task<StandaloneGateway> StartAsync(string destination, string apiKeys = GatewayCluster.UserKey)
+        /// <param name="http2">The destination speaks HTTP/2 only (an <c>h2c</c> endpoint, as the AppHost gives the ChatService).</param>
+        public static async Task<StandaloneGateway> StartAsync(string destination, string apiKeys = GatewayCluster.UserKey, bool http2 = false)
         {
             var app = Flowith2Api.Gateway.GatewayApp.Create(
             [
                 "--urls=http://127.0.0.1:0",
                 $"--API_KEYS={apiKeys}",
                 "--LOG_LEVEL=error",
-                $"--services:chat-service:http:0={destination}",
+                $"--services:chat-service:{(http2 ? "h2c" : "http")}:0={destination}",
                 $"--services:tool-service:http:0={destination}",
                 $"--services:admin-service:http:0={destination}",
             ]);

@@ -50,6 +50,11 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
     private const int MaxIdLength = 128;
     private const int MaxWriteAttempts = 8;
 
+    /// <summary>How long a turn's write keeps trying while the session store cannot be reached.</summary>
+    public static readonly TimeSpan StoreOutageWindow = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
     public static string OwnerOf(HttpContext context) =>
         context.Request.Headers[InternalHeaders.KeyId] is { Count: > 0 } id && !string.IsNullOrEmpty(id[0]) ? id[0]! : "anonymous";
 
@@ -79,7 +84,7 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
         {
             existing = await store.GetAsync(id);
         }
-        catch (RedisException e)
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {
             LogUnavailable(logger, e.GetType().Name);
             return (SessionOutcome.Unavailable, null, request);
@@ -99,18 +104,46 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
         return (SessionOutcome.Ready, turn, request with { Messages = messages, KnowledgeBases = knowledgeBases });
     }
 
-    /// <summary>Stores the turn's new messages and the answer; a concurrent turn's messages are kept, never overwritten.</summary>
+    /// <summary>
+    /// Stores the turn's new messages and the answer; a concurrent turn's messages are kept, never overwritten. While the
+    /// store cannot be reached (a Redis restart or failover) the write is tried again for up to
+    /// <see cref="StoreOutageWindow"/>, so an answered turn is not lost to a blip; a write whose fate is unknown (the
+    /// connection dropped under it) is checked for before the turn is added again.
+    /// </summary>
     public async Task CommitAsync(SessionTurn turn, string answer)
     {
         var settings = options.CurrentValue;
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var assistant = new StoredTurn("assistant", answer);
+        var started = time.GetTimestamp();
+        var retryDelay = FirstRetryDelay;
         var current = turn.Existing;
-        IReadOnlyList<StoredTurn> turns = [.. turn.Context, assistant];
-        try
+        var reload = false;
+        var conflicts = 0;
+        while (true)
         {
-            for (var attempt = 0; attempt < MaxWriteAttempts; attempt++)
+            try
             {
+                if (reload)
+                {
+                    current = await store.GetAsync(turn.Id);
+                    if (current is not null && !string.Equals(current.Data.Owner, turn.Owner, StringComparison.Ordinal))
+                    {
+                        LogLostRace(logger, turn.Id); // the session now belongs to another key (made meanwhile): never touched
+                        return;
+                    }
+
+                    if (current is not null && current.Version != turn.Existing?.Version && EndsWith(current.Data.Turns, turn.Added, assistant))
+                    {
+                        return; // an earlier attempt of ours was stored after all
+                    }
+                }
+
+                // Unchanged since the turn began: its context and the answer. Changed: another turn was stored meanwhile,
+                // so its messages stay and ours follow them.
+                IReadOnlyList<StoredTurn> turns = current?.Version == turn.Existing?.Version
+                    ? [.. turn.Context, assistant]
+                    : [.. current?.Data.Turns ?? [], .. turn.Added, assistant];
+                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
                 var data = new SessionData
                 {
                     Owner = turn.Owner,
@@ -124,24 +157,47 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
                     return;
                 }
 
-                // Another turn on this session was stored meanwhile: keep its messages and add ours after them — unless the
-                // session now belongs to another key (it was created by someone else meanwhile), which we never touch.
-                current = await store.GetAsync(turn.Id);
-                if (current is not null && !string.Equals(current.Data.Owner, turn.Owner, StringComparison.Ordinal))
+                if (++conflicts >= MaxWriteAttempts)
                 {
                     LogLostRace(logger, turn.Id);
                     return;
                 }
 
-                turns = [.. current?.Data.Turns ?? [], .. turn.Added, assistant];
+                reload = true;
             }
+            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException
+                && time.GetElapsedTime(started) + retryDelay < StoreOutageWindow)
+            {
+                LogRetrying(logger, turn.Id, e.GetType().Name);
+                reload = true;
+                await Task.Delay(retryDelay, time);
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+            catch (Exception e) when (e is RedisException or RedisTimeoutException)
+            {
+                LogUnavailable(logger, e.GetType().Name);
+                return;
+            }
+        }
+    }
 
-            LogLostRace(logger, turn.Id);
-        }
-        catch (RedisException e)
+    private static bool EndsWith(IReadOnlyList<StoredTurn> stored, IReadOnlyList<StoredTurn> added, StoredTurn assistant)
+    {
+        var tail = added.Count + 1;
+        if (stored.Count < tail || stored[^1] != assistant)
         {
-            LogUnavailable(logger, e.GetType().Name);
+            return false;
         }
+
+        for (var i = 0; i < added.Count; i++)
+        {
+            if (stored[stored.Count - tail + i] != added[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -198,6 +254,9 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The session store is unavailable ({ExceptionType})")]
     private static partial void LogUnavailable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Session {SessionId}: the store could not be reached ({ExceptionType}); trying the turn's write again")]
+    private static partial void LogRetrying(ILogger logger, string sessionId, string exceptionType);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Session {SessionId}: the turn could not be stored after repeated concurrent updates")]
     private static partial void LogLostRace(ILogger logger, string sessionId);

@@ -23,7 +23,10 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILog
         if (error.Error is ForwarderError.RequestBodyClient or ForwarderError.RequestBodyDestination or ForwarderError.RequestBodyCanceled
             && context.Features.Get<DestinationAnswered>() is not null)
         {
-            return; // the service's own answer (status, headers, body) is complete and goes out as it is
+            // The service's own answer (status, headers, body) is complete and goes out as it is. YARP cancelled its read
+            // of the request body; the rest is read here, so the connection stays in step for its next request.
+            await DrainRequestBodyAsync(context);
+            return;
         }
 
         LogForwardingError(logger, error.Error, context.Request.Path, error.Exception?.GetType().Name);
@@ -43,6 +46,41 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, ILog
 
         context.Response.Clear(); // nothing the service may have answered (status, Content-Length) mixes into ours
         await DialectErrors.WriteAsync(context, status, message, code);
+    }
+
+    /// <summary>The most of an unread request body the Gateway reads and drops; past it the connection is closed instead.</summary>
+    private const int MaxDrainBytes = 1024 * 1024;
+
+    private static async Task DrainRequestBodyAsync(HttpContext context)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            var drained = 0;
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                drained += read;
+                if (drained > MaxDrainBytes)
+                {
+                    context.Response.Headers.Connection = "close";
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException or InvalidOperationException)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static bool IsTooLarge(Exception? exception)

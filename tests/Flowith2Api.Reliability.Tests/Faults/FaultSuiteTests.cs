@@ -190,6 +190,9 @@ public sealed class FaultSuiteTests
         await killed;
         during.Save("replica-killed-during");
         Assert.True(during.Hung == 0 && during.OwnServerErrors == 0, during.ToString());
+        // Only what the killed replica held can fail (at most one request per worker): every request after the kill whose
+        // connection that replica refused went to the other one instead of becoming a 502.
+        Assert.True(during.Sent - during.Succeeded <= 10, during.ToString());
 
         // Once the Gateway has seen the replica fail (a refused connection at once, a failed /ready probe within
         // seconds), nothing goes to it any more.

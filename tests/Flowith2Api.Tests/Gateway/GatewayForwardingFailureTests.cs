@@ -105,7 +105,8 @@ public sealed class GatewayForwardingFailureTests
                 $"--services:chat-service:{(http2 ? "h2c" : "http")}:0={destination}",
                 $"--services:tool-service:http:0={destination}",
                 $"--services:admin-service:http:0={destination}",
-            ]);
+            ], builder => SecretScan.AddTo(builder.Logging)); // part of the run-wide secret scan, like every cluster's services
+            SecretScan.Start();
             await app.StartAsync();
             return new StandaloneGateway(app, new Uri(app.Urls.First()));
         }

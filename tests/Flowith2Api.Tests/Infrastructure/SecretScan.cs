@@ -119,7 +119,20 @@ public static partial class SecretScan
 
     private sealed class Logger(string category) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        /// <summary>Scopes too (request path, connection and trace ids, the product's own scopes): their text and each field.</summary>
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull
+        {
+            Inspect($"log {category} scope", state.ToString());
+            if (state is IEnumerable<KeyValuePair<string, object?>> values)
+            {
+                foreach (var (key, value) in values)
+                {
+                    Inspect($"log {category} scope field {key}", value?.ToString());
+                }
+            }
+
+            return null;
+        }
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= (category.StartsWith("Flowith2Api", StringComparison.Ordinal) ? LogLevel.Debug : LogLevel.Information);
 

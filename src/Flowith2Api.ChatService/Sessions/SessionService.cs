@@ -125,7 +125,7 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
             {
                 if (reload)
                 {
-                    current = await store.GetAsync(turn.Id);
+                    current = await Bounded(store.GetAsync(turn.Id), started);
                     if (current is not null && !string.Equals(current.Data.Owner, turn.Owner, StringComparison.Ordinal))
                     {
                         LogLostRace(logger, turn.Id); // the session now belongs to another key (made meanwhile): never touched
@@ -152,7 +152,7 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
                     KnowledgeBases = current?.Data.KnowledgeBases ?? turn.KnowledgeBases,
                     Turns = Trim(turns, settings.MaxMessages),
                 };
-                if (await store.TryWriteAsync(turn.Id, data, current?.Version ?? 0, settings.Ttl))
+                if (await Bounded(store.TryWriteAsync(turn.Id, data, current?.Version ?? 0, settings.Ttl), started))
                 {
                     return;
                 }
@@ -165,20 +165,38 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
 
                 reload = true;
             }
-            catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException
-                && time.GetElapsedTime(started) + retryDelay < StoreOutageWindow)
+            catch (Exception e) when (IsPassingOutage(e) && time.GetElapsedTime(started) + retryDelay < StoreOutageWindow)
             {
                 LogRetrying(logger, turn.Id, e.GetType().Name);
                 reload = true;
                 await Task.Delay(retryDelay, time);
                 retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, MaxRetryDelay.Ticks));
             }
-            catch (Exception e) when (e is RedisException or RedisTimeoutException)
+            catch (Exception e) when (e is RedisException or TimeoutException)
             {
                 LogUnavailable(logger, e.GetType().Name);
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// What a Redis restart or failover looks like from here: no connection, a timeout, or a server still loading its
+    /// data / a replica not yet promoted.
+    /// </summary>
+    private static bool IsPassingOutage(Exception e) =>
+        e is RedisConnectionException or TimeoutException
+        || e is RedisServerException
+        {
+            Kind: RedisErrorKind.Loading or RedisErrorKind.ReadOnly or RedisErrorKind.MasterDown or RedisErrorKind.TryAgain
+            or RedisErrorKind.ClusterDown
+        };
+
+    /// <summary>A store call bounded by what is left of the outage window (each Redis call could otherwise wait its own 5 s timeout).</summary>
+    private Task<T> Bounded<T>(Task<T> call, long started)
+    {
+        var left = StoreOutageWindow - time.GetElapsedTime(started);
+        return call.WaitAsync(left > TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100), time);
     }
 
     private static bool EndsWith(IReadOnlyList<StoredTurn> stored, IReadOnlyList<StoredTurn> added, StoredTurn assistant)

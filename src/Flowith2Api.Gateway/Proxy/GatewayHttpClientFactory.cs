@@ -6,11 +6,9 @@ namespace Flowith2Api.Gateway.Proxy;
 /// YARP's client, with connections to the services renewed every <see cref="ConnectionLifetime"/>. Over h2c a Gateway
 /// holds only a few long-lived connections to the ChatService, and a Kubernetes Service balances per connection: without
 /// renewal every request would stick to the replicas that existed when the Gateway started, and replicas added by the
-/// autoscaler would get nothing. Open streams finish on the old connection; new requests take a new one. Each client
-/// also fails a request over to another replica when its connection to the chosen one cannot be opened
-/// (<see cref="ConnectFailoverHandler"/>).
+/// autoscaler would get nothing. Open streams finish on the old connection; new requests take a new one.
 /// </summary>
-public sealed class GatewayHttpClientFactory(IServiceProvider services, ILoggerFactory loggers) : ForwarderHttpClientFactory
+public sealed class GatewayHttpClientFactory : ForwarderHttpClientFactory
 {
     public static readonly TimeSpan ConnectionLifetime = TimeSpan.FromSeconds(30);
 
@@ -20,10 +18,4 @@ public sealed class GatewayHttpClientFactory(IServiceProvider services, ILoggerF
         handler.PooledConnectionLifetime = ConnectionLifetime;
         handler.EnableMultipleHttp2Connections = true;
     }
-
-    protected override HttpMessageHandler WrapHandler(ForwarderHttpClientContext context, HttpMessageHandler handler) =>
-        new ConnectFailoverHandler(context.ClusterId, services, loggers.CreateLogger<ConnectFailoverHandler>())
-        {
-            InnerHandler = base.WrapHandler(context, handler),
-        };
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Flowith2Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flowith2Api.Tests.Gateway;
 
@@ -52,6 +53,21 @@ public sealed class ReplicaFailoverTests
 
         // Each was answered once: no request reached the upstream twice.
         Assert.Equal(30, cluster.Fake.Requests.All.Skip(before).Count(r => r.Path.EndsWith("/seek", StringComparison.Ordinal)));
+
+        // The failovers hide nothing from the health checks: the /ready probes (which are never failed over) find the
+        // dead replica within seconds and the Gateway counts it unhealthy, while the live one stays healthy.
+        var lookup = cluster.GatewayServices.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>();
+        Assert.True(lookup.TryGetCluster("chat-service", out var chat));
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(15)
+            && chat.DestinationsState.AllDestinations.Count(d => d.Health.Active == Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy) != 1)
+        {
+            await Task.Delay(200);
+        }
+
+        var states = string.Join(", ", chat.DestinationsState.AllDestinations.Select(d => $"{d.Model.Config.Address}: active {d.Health.Active}"));
+        Assert.True(chat.DestinationsState.AllDestinations.Count(d => d.Health.Active == Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy) == 1, states);
+        Assert.Single(chat.DestinationsState.AvailableDestinations);
     }
 
     private static StringContent Chat(bool stream) =>

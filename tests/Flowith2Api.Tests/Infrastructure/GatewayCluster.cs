@@ -69,6 +69,9 @@ public sealed class GatewayCluster : IAsyncDisposable
 
     public FakeFlowithServer Fake { get; }
     public Uri GatewayUri { get; private set; } = null!;
+
+    /// <summary>The Gateway's services (its proxy state: which replicas it counts healthy).</summary>
+    public IServiceProvider GatewayServices { get; private set; } = null!;
     public Uri ChatServiceUri => ChatServiceUris[0];
     public List<Uri> ChatServiceUris { get; } = [];
 
@@ -187,7 +190,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.GatewaySettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];
-        GatewayUri = await StartAsync(GatewayApp.Create(gatewayArgs, builder =>
+        var gateway = GatewayApp.Create(gatewayArgs, builder =>
         {
             _configureLogging?.Invoke(builder);
             if (options.CaptureTraces)
@@ -195,7 +198,9 @@ public sealed class GatewayCluster : IAsyncDisposable
                 // Activity listeners are process-wide: the Gateway's tracer provider sees the spans of every app here.
                 builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(Spans));
             }
-        }));
+        });
+        GatewayServices = gateway.Services;
+        GatewayUri = await StartAsync(gateway);
     }
 
     private Action<WebApplicationBuilder>? _configureLogging;

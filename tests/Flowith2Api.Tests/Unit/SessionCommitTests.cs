@@ -19,10 +19,13 @@ public sealed class SessionCommitTests
     private static SessionService Service(ISessionStore store) =>
         new(store, new FixedOptionsMonitor<LongContextOptions>(new LongContextOptions()), TimeProvider.System, NullLogger<SessionService>.Instance);
 
-    [Fact]
-    public async Task A_write_refused_while_the_store_restarts_is_stored_once_it_is_back()
+    [Theory]
+    [InlineData("connection")]
+    [InlineData("loading")]
+    [InlineData("readonly")]
+    public async Task A_write_refused_while_the_store_restarts_is_stored_once_it_is_back(string failure)
     {
-        var store = new BlinkingStore { FailNextWrites = 3 };
+        var store = new BlinkingStore { FailNextWrites = 3, Failure = failure };
         await Service(store).CommitAsync(NewTurn(), "7, noted");
 
         var stored = await store.Inner.GetAsync("sess_commit");
@@ -61,6 +64,9 @@ public sealed class SessionCommitTests
         public InMemorySessionStore Inner { get; } = new(TimeProvider.System);
         public int FailNextWrites { get; set; }
         public bool ApplyBeforeFailing { get; init; }
+
+        /// <summary>connection (no socket), loading (a restarted server reading its data), readonly (a failover in progress).</summary>
+        public string Failure { get; init; } = "connection";
         public int Writes { get; private set; }
 
         public Task<VersionedSession?> GetAsync(string id) => Inner.GetAsync(id);
@@ -79,7 +85,12 @@ public sealed class SessionCommitTests
                 await Inner.TryWriteAsync(id, data, expectedVersion, ttl);
             }
 
-            throw Down();
+            throw Failure switch
+            {
+                "loading" => new RedisServerException(RedisErrorKind.Loading, CommandFlags.None, "LOADING Redis is loading the dataset in memory"),
+                "readonly" => new RedisServerException(RedisErrorKind.ReadOnly, CommandFlags.None, "READONLY You can't write against a read only replica."),
+                _ => Down(),
+            };
         }
 
         public Task<bool> DeleteAsync(string id) => Inner.DeleteAsync(id);

@@ -19,6 +19,8 @@ deps() {
   have_postgres || missing+=(postgresql)
   command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
   command -v chromium >/dev/null 2>&1 || missing+=(chromium)   # the web console's browser tests
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)       # the official Node SDKs as clients (tests/node-clients)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if [ "${#missing[@]}" -eq 0 ]; then
     return 0
   fi
@@ -30,6 +32,11 @@ deps() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The official OpenAI and Anthropic Node SDKs the end-to-end tests drive, as pinned by tests/node-clients/package-lock.json.
+node_clients() {
+  npm ci --prefix tests/node-clients --no-audit --no-fund --loglevel=error >/dev/null
 }
 
 build() {
@@ -72,6 +79,7 @@ secret_scan() {
 
 test_all() {
   deps
+  node_clients
   build
   format_check
   rm -rf "$results_dir" "$PWD/artifacts/secret-scan"
@@ -91,7 +99,7 @@ test_all() {
 }
 
 case "${1:-test}" in
-  deps) deps ;;
+  deps) deps; node_clients ;;
   build) build ;;
   format) format_check ;;
   test) test_all ;;

@@ -70,4 +70,38 @@ public sealed class ClaudeCodeReplayTests
         Assert.Equal("message", message.GetProperty("type").GetString());
         Assert.Equal("claude-3-5-haiku-20241022", message.GetProperty("model").GetString());
     }
+
+    /// <summary>
+    /// Claude Code 2.1 sends instructions between turns as <c>"role":"system"</c> messages (its
+    /// mid-conversation-system beta): accepted and kept at their place, after the turn they follow.
+    /// </summary>
+    [Fact]
+    public async Task A_mid_conversation_system_message_is_accepted_and_kept_in_place()
+    {
+        await using var cluster = await StartAsync();
+        using var http = cluster.CreateClient(apiKey: null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/messages?beta=true")
+        {
+            Content = new StringContent("""
+                {"model":"claude-opus-4-8","max_tokens":64000,"stream":false,"thinking":{"type":"adaptive"},"output_config":{"effort":"high"},
+                 "context_management":{"edits":[{"type":"clear_thinking_20251015","keep":"all"}]},
+                 "system":[{"type":"text","text":"You are Claude Code."}],
+                 "messages":[{"role":"user","content":[{"type":"text","text":"[[fake:text=Noted.]] first question"}]},
+                             {"role":"system","content":"Available agent types: Explore, Plan."}]}
+                """, Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-api-key", GatewayCluster.UserKey);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        request.Headers.Add("anthropic-beta", "claude-code-20250219,mid-conversation-system-2026-04-07,effort-2025-11-24");
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Equal("Noted.", JsonDocument.Parse(body).RootElement.GetProperty("content")[0].GetProperty("text").GetString());
+
+        var upstream = cluster.Fake.Requests.All[^1].Body;
+        var question = upstream.IndexOf("first question", StringComparison.Ordinal);
+        var agents = upstream.IndexOf("Available agent types: Explore, Plan.", StringComparison.Ordinal);
+        Assert.True(question >= 0 && agents > question, upstream);
+    }
 }

@@ -144,16 +144,18 @@ public static class AnthropicRequestMapper
             return new RequestError($"{path}: Input should be an object with role and content", path);
         }
 
+        // "system" mid-conversation: the mid-conversation-system beta that Claude Code sends (instructions that arrive
+        // between turns, e.g. the agent list); kept at their place, as a system message, text only.
         var role = source.Role switch
         {
             "user" => ConversationRole.User,
             "assistant" => ConversationRole.Assistant,
-            null => (ConversationRole?)null,
+            "system" => ConversationRole.System,
             _ => (ConversationRole?)null,
         };
         if (role is null)
         {
-            return new RequestError($"{path}.role: Input should be 'user' or 'assistant'", $"{path}.role");
+            return new RequestError($"{path}.role: Input should be 'user', 'assistant' or 'system'", $"{path}.role");
         }
 
         if (source.Content is not { } content || content.ValueKind == JsonValueKind.Null)
@@ -185,6 +187,8 @@ public static class AnthropicRequestMapper
             var error = type.GetString() switch
             {
                 "text" => AppendText(block, blockPath, text),
+                var other when role == ConversationRole.System =>
+                    new RequestError($"{blockPath}.type: '{other}' is not a valid content block for the system role (text only)", $"{blockPath}.type"),
                 "image" or "document" when !HasSource(block) =>
                     new RequestError($"{blockPath}.source: Field required (base64, url or file source)", $"{blockPath}.source"),
                 "image" => Append(text, "[image]"),

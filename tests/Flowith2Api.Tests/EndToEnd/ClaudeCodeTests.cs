@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Flowith2Api.Tests.Infrastructure;
 
@@ -36,47 +35,22 @@ public sealed class ClaudeCodeTests
     /// <summary>Runs <c>claude -p PROMPT --output-format json</c> with a throw-away home, no telemetry and no update checks.</summary>
     private static async Task<(int ExitCode, string Output)> RunAsync(GatewayCluster cluster, string prompt)
     {
-        var directory = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "node-clients");
-        var wrapper = Path.Combine(directory, "node_modules", "@anthropic-ai", "claude-code", "cli-wrapper.cjs");
-        if (!File.Exists(wrapper))
-        {
-            throw new InvalidOperationException($"Claude Code is not installed in {directory}: run ./build.sh test (npm ci there).");
-        }
-
+        var wrapper = NodeClients.Require("@anthropic-ai/claude-code/cli-wrapper.cjs");
         var home = Directory.CreateTempSubdirectory("flowith2api-claude-home-").FullName;
         try
         {
-            var start = new ProcessStartInfo("node", [wrapper, "-p", prompt, "--output-format", "json"])
+            var (exitCode, stdout, stderr) = await NodeClients.RunNodeAsync([wrapper, "-p", prompt, "--output-format", "json"], new Dictionary<string, string>
             {
-                WorkingDirectory = home,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                RedirectStandardInput = true,
-            };
-            start.Environment["HOME"] = home;
-            start.Environment["ANTHROPIC_BASE_URL"] = cluster.GatewayUri.ToString().TrimEnd('/');
-            start.Environment["ANTHROPIC_API_KEY"] = GatewayCluster.UserKey;
-            start.Environment["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
-            start.Environment["DISABLE_AUTOUPDATER"] = "1";
-            start.Environment["DISABLE_TELEMETRY"] = "1";
-            start.Environment["DISABLE_ERROR_REPORTING"] = "1";
-            start.Environment["CI"] = "true";
-            using var claude = Process.Start(start) ?? throw new InvalidOperationException("node did not start: install nodejs (./build.sh deps).");
-            claude.StandardInput.Close();
-            var stdout = claude.StandardOutput.ReadToEndAsync();
-            var stderr = claude.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            try
-            {
-                await claude.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                claude.Kill(entireProcessTree: true);
-                throw new TimeoutException($"claude did not finish in 2 minutes:\n{await stdout}\n{await stderr}");
-            }
-
-            return (claude.ExitCode, await stdout + (claude.ExitCode == 0 ? "" : "\n" + await stderr));
+                ["HOME"] = home,
+                ["ANTHROPIC_BASE_URL"] = cluster.GatewayUri.ToString().TrimEnd('/'),
+                ["ANTHROPIC_API_KEY"] = GatewayCluster.UserKey,
+                ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+                ["DISABLE_AUTOUPDATER"] = "1",
+                ["DISABLE_TELEMETRY"] = "1",
+                ["DISABLE_ERROR_REPORTING"] = "1",
+                ["CI"] = "true",
+            }, home, TimeSpan.FromMinutes(2));
+            return (exitCode, stdout + (exitCode == 0 ? "" : "\n" + stderr));
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Flowith2Api.Tests.Infrastructure;
 
@@ -16,27 +15,14 @@ public sealed class NodeSdkProbe : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var directory = Path.Combine(TestEnvironment.RepositoryRoot, "tests", "node-clients");
-        if (!Directory.Exists(Path.Combine(directory, "node_modules", "openai")) || !Directory.Exists(Path.Combine(directory, "node_modules", "@anthropic-ai")))
-        {
-            throw new InvalidOperationException($"The Node SDKs are not installed in {directory}: run ./build.sh test (npm ci there).");
-        }
-
+        NodeClients.Require("openai/package.json");
+        NodeClients.Require("@anthropic-ai/sdk/package.json");
         await using var cluster = await GatewayCluster.StartAsync();
-        var start = new ProcessStartInfo("node", ["probe.mjs"])
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            Environment = { ["GATEWAY_URL"] = cluster.GatewayUri.ToString(), ["API_KEY"] = GatewayCluster.UserKey },
-        };
-        using var node = Process.Start(start) ?? throw new InvalidOperationException("node did not start: install nodejs (./build.sh deps).");
-        var stdout = node.StandardOutput.ReadToEndAsync();
-        var stderr = node.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await node.WaitForExitAsync(timeout.Token);
-        Output = await stdout + await stderr;
-        foreach (var line in (await stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        var (_, stdout, stderr) = await NodeClients.RunNodeAsync(["probe.mjs"],
+            new Dictionary<string, string> { ["GATEWAY_URL"] = cluster.GatewayUri.ToString(), ["API_KEY"] = GatewayCluster.UserKey },
+            NodeClients.Directory, TimeSpan.FromMinutes(2));
+        Output = stdout + stderr;
+        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var result = JsonDocument.Parse(line).RootElement.Clone();
             Results[result.GetProperty("name").GetString()!] = result;

@@ -52,6 +52,46 @@ public sealed class ResponsesToolCallingTests
         Assert.Contains($"<tool_result name=\"get_weather\" id=\"{callId}\">", transcript, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Tools grouped in a namespace (the Codex CLI's sub-agent tools) are offered by their own names and a call names its
+    /// namespace again, streamed or not; the hosted web_search tool Codex always sends is accepted (left to the server
+    /// tools); other hosted tools are still refused.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_namespaced_tool_is_called_with_its_namespace(bool stream)
+    {
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { FlowithTokens = Token });
+        cluster.Fake.Scenarios.Enqueue(Token, Says("<tool_call name=\"spawn_agent\">{\"task\": \"index the repo\"}</tool_call>"));
+        using var http = cluster.CreateClient();
+        const string Namespaced = """
+            [{"type":"namespace","name":"multi_agent_v1","description":"Sub-agents.","tools":[
+               {"type":"function","name":"spawn_agent","description":"Start a sub-agent","strict":false,"parameters":{"type":"object","properties":{"task":{"type":"string"}}}},
+               {"type":"function","name":"wait_agent","description":"Wait for it","parameters":{"type":"object","properties":{}}}]},
+             {"type":"function","name":"exec_command","description":"Run a command","parameters":{"type":"object","properties":{"cmd":{"type":"string"}}}},
+             {"type":"web_search","external_web_access":false}]
+            """;
+
+        var response = await CreateAsync(http, $$"""{"model":"gpt-4.1-mini","input":"Index the repo.","tools":{{Namespaced}},"stream":{{(stream ? "true" : "false")}}}""", stream);
+
+        var call = Assert.Single(response.GetProperty("output").EnumerateArray(), o => o.GetProperty("type").GetString() == "function_call");
+        Assert.Equal("spawn_agent", call.GetProperty("name").GetString());
+        Assert.Equal("multi_agent_v1", call.GetProperty("namespace").GetString());
+        Assert.Equal("index the repo", JsonDocument.Parse(call.GetProperty("arguments").GetString()!).RootElement.GetProperty("task").GetString());
+        var prompt = cluster.Fake.Requests.All[^1].Body;
+        Assert.Contains("wait_agent", prompt, StringComparison.Ordinal);
+        Assert.Contains("exec_command", prompt, StringComparison.Ordinal);
+
+        using var refused = await http.PostAsync("/v1/responses", new StringContent(
+            """{"model":"gpt-4.1-mini","input":"hi","tools":[{"type":"file_search","vector_store_ids":["vs_1"]}]}""", Encoding.UTF8, "application/json"));
+        await ErrorEnvelope.AssertOpenAIAsync(refused, HttpStatusCode.BadRequest, "unsupported_parameter");
+        using var duplicate = await http.PostAsync("/v1/responses", new StringContent(
+            """{"model":"gpt-4.1-mini","input":"hi","tools":[{"type":"function","name":"a","parameters":{}},{"type":"namespace","name":"n","tools":[{"type":"function","name":"a","parameters":{}}]}]}""",
+            Encoding.UTF8, "application/json"));
+        await ErrorEnvelope.AssertOpenAIAsync(duplicate, HttpStatusCode.BadRequest);
+    }
+
     /// <summary>The response object: the body, or for a stream the one in response.completed.</summary>
     private static async Task<JsonElement> CreateAsync(HttpClient http, string body, bool stream)
     {

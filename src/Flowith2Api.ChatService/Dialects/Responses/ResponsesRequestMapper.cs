@@ -246,7 +246,12 @@ public static class ResponsesRequestMapper
         return null;
     }
 
-    /// <summary>Function tools (<c>{"type":"function","name","description","parameters"}</c>); hosted tools are not offered here.</summary>
+    /// <summary>
+    /// Function tools (<c>{"type":"function","name","description","parameters"}</c>), also grouped in a namespace
+    /// (<c>{"type":"namespace","name","description","tools":[…]}</c>, as the Codex CLI sends them: offered by their own
+    /// names, and a call names its namespace again). The hosted <c>web_search</c> tool is accepted and left to the server
+    /// tools (a web search when they are enabled); other hosted tools are refused.
+    /// </summary>
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
     {
         tools = [];
@@ -265,23 +270,100 @@ public static class ResponsesRequestMapper
         foreach (var tool in element.EnumerateArray())
         {
             var param = $"tools[{index++}]";
-            var type = tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            if (type != "function")
+            var type = TypeOf(tool);
+            if (type is "web_search" or "web_search_preview" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true)
             {
-                return new RequestError(
-                    $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}}; hosted tools ('{OpenAIRequestMapper.Truncate(type)}') are not available.",
-                    param, "unsupported_parameter");
+                continue;
             }
 
-            if (OpenAIRequestMapper.ReadFunction(tool, param, out var definition) is { } functionError)
+            var error = type switch
             {
-                return functionError;
+                "function" => ReadFunctionTool(tool, param, list),
+                "namespace" => ReadNamespace(tool, param, list),
+                _ => new RequestError(
+                    $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}} or a namespace of them; hosted tools ('{OpenAIRequestMapper.Truncate(type)}') are not available.",
+                    param, "unsupported_parameter"),
+            };
+            if (error is not null)
+            {
+                return error;
             }
-
-            list.Add(definition);
         }
 
         tools = list;
+        return null;
+    }
+
+    private static string? TypeOf(JsonElement tool) =>
+        tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+
+    private static RequestError? ReadFunctionTool(JsonElement tool, string param, List<ToolDefinition> list)
+    {
+        if (OpenAIRequestMapper.ReadFunction(tool, param, out var definition) is { } functionError)
+        {
+            return functionError;
+        }
+
+        if (list.Any(d => d.Name == definition.Name))
+        {
+            return new RequestError($"{param}: a tool named '{definition.Name}' is already defined; tool names must be unique.", param);
+        }
+
+        list.Add(definition);
+        return null;
+    }
+
+    private static RequestError? ReadNamespace(JsonElement tool, string param, List<ToolDefinition> list)
+    {
+        if (!tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
+            || !tool.TryGetProperty("tools", out var inner) || inner.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError($"{param} must be {{\"type\":\"namespace\",\"name\",\"description\",\"tools\":[function tools]}}.", param);
+        }
+
+        var index = 0;
+        foreach (var function in inner.EnumerateArray())
+        {
+            var innerParam = $"{param}.tools[{index++}]";
+            if (TypeOf(function) != "function")
+            {
+                return new RequestError($"{innerParam} must be a function tool; '{OpenAIRequestMapper.Truncate(TypeOf(function))}' tools are not available.",
+                    innerParam, "unsupported_parameter");
+            }
+
+            if (ReadFunctionTool(function, innerParam, list) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The namespace a requested tool was declared in (what a <c>function_call</c> item names again), if any.</summary>
+    public static string? NamespaceOf(JsonElement? tools, string toolName)
+    {
+        if (tools is not { ValueKind: JsonValueKind.Array } list)
+        {
+            return null;
+        }
+
+        foreach (var tool in list.EnumerateArray())
+        {
+            if (TypeOf(tool) == "namespace" && tool.TryGetProperty("tools", out var inner) && inner.ValueKind == JsonValueKind.Array
+                && tool.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                foreach (var function in inner.EnumerateArray())
+                {
+                    if (function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var functionName)
+                        && functionName.ValueKind == JsonValueKind.String && functionName.ValueEquals(toolName))
+                    {
+                        return name.GetString();
+                    }
+                }
+            }
+        }
+
         return null;
     }
 

@@ -95,11 +95,12 @@ public sealed class ResponsesStreamWriter : IDisposable
         CloseReasoning();
         CloseMessage();
         var id = _ids.FunctionCall(call);
+        var ns = ResponsesRequestMapper.NamespaceOf(_echo.Request.Tools, call.Name);
         var index = _nextOutputIndex++;
         Begin("response.output_item.added");
         _json.WriteNumber("output_index", index);
         _json.WritePropertyName("item");
-        ResponsesWriter.WriteFunctionCallItem(_json, id, "in_progress", call with { ArgumentsJson = "" });
+        ResponsesWriter.WriteFunctionCallItem(_json, id, "in_progress", call with { ArgumentsJson = "" }, ns);
         End();
         Begin("response.function_call_arguments.delta");
         WriteItemPosition(id, index);
@@ -113,7 +114,7 @@ public sealed class ResponsesStreamWriter : IDisposable
         Begin("response.output_item.done");
         _json.WriteNumber("output_index", index);
         _json.WritePropertyName("item");
-        ResponsesWriter.WriteFunctionCallItem(_json, id, "completed", call);
+        ResponsesWriter.WriteFunctionCallItem(_json, id, "completed", call, ns);
         End();
         return _pipe.FlushAsync(cancellationToken);
     }

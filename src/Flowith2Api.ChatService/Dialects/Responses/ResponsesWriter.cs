@@ -58,7 +58,7 @@ public static class ResponsesWriter
         json.WriteStartArray("output");
         if (answer is not null && ids is not null)
         {
-            WriteOutputItems(json, answer, ids);
+            WriteOutputItems(json, answer, ids, request.Tools);
         }
 
         json.WriteEndArray();
@@ -141,7 +141,7 @@ public static class ResponsesWriter
         return buffer.WrittenMemory;
     }
 
-    public static void WriteOutputItems(Utf8JsonWriter json, AnswerSummary answer, ResponseOutputIds ids)
+    public static void WriteOutputItems(Utf8JsonWriter json, AnswerSummary answer, ResponseOutputIds ids, JsonElement? requestedTools)
     {
         if (answer.Reasoning.Length > 0)
         {
@@ -155,7 +155,7 @@ public static class ResponsesWriter
 
         foreach (var call in answer.ToolCalls)
         {
-            WriteFunctionCallItem(json, ids.FunctionCall(call), "completed", call);
+            WriteFunctionCallItem(json, ids.FunctionCall(call), "completed", call, ResponsesRequestMapper.NamespaceOf(requestedTools, call.Name));
         }
     }
 
@@ -207,13 +207,19 @@ public static class ResponsesWriter
         json.WriteEndObject();
     }
 
-    public static void WriteFunctionCallItem(Utf8JsonWriter json, string id, string status, ToolCall call)
+    /// <param name="ns">The namespace the tool was declared in (then named again in the call), or null.</param>
+    public static void WriteFunctionCallItem(Utf8JsonWriter json, string id, string status, ToolCall call, string? ns)
     {
         json.WriteStartObject();
         json.WriteString("id", id);
         json.WriteString("type", "function_call");
         json.WriteString("status", status);
         json.WriteString("call_id", call.Id);
+        if (ns is not null)
+        {
+            json.WriteString("namespace", ns);
+        }
+
         json.WriteString("name", call.Name);
         json.WriteString("arguments", call.ArgumentsJson);
         json.WriteEndObject();

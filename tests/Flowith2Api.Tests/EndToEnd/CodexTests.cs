@@ -1,3 +1,4 @@
+using Flowith2Api.FakeFlowith;
 using Flowith2Api.Tests.Infrastructure;
 
 namespace Flowith2Api.Tests.EndToEnd;
@@ -22,13 +23,36 @@ public sealed class CodexTests
         Assert.Contains(cluster.Fake.Requests.All, r => r.Path.EndsWith("/seek", StringComparison.Ordinal) && r.Body.Contains("say hello", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The model (the fake) asks for Codex's exec_command; Codex runs the command in its workspace and sends the output back
+    /// as a function_call_output (echoing its function_call item); the answer to that is what it prints.
+    /// </summary>
+    [Fact]
+    public async Task Codex_runs_a_command_the_model_calls_and_sends_back_its_output()
+    {
+        const string Token = "flo_codex_tools_credential";
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions { FlowithTokens = Token });
+        cluster.Fake.Scenarios.Enqueue(Token,
+            new FakeScenario { Text = "Let me look. <tool_call name=\"exec_command\">{\"cmd\": \"cat note.txt\"}</tool_call>", ChunkSize = 7 },
+            new FakeScenario { Text = "The note says the launch code is tangerine-42.", ChunkSize = 7 });
+        var (exitCode, stdout, stderr) = await RunAsync(cluster, "What does note.txt say?",
+            home => File.WriteAllText(Path.Combine(home, "note.txt"), "The launch code is tangerine-42."), "--dangerously-bypass-approvals-and-sandbox");
+
+        Assert.True(exitCode == 0, $"codex exited with {exitCode}:\n{stdout}\n{stderr}");
+        Assert.Contains("The note says the launch code is tangerine-42.", stdout, StringComparison.Ordinal);
+        var seek = cluster.Fake.Requests.All.Where(r => r.Path.EndsWith("/seek", StringComparison.Ordinal)).ToList();
+        Assert.Contains(seek, r => r.Body.Contains("tangerine-42", StringComparison.Ordinal) && r.Body.Contains("tool_result", StringComparison.Ordinal));
+    }
+
     /// <summary>Runs <c>codex exec PROMPT</c> with a throw-away CODEX_HOME whose config names the Gateway as the provider.</summary>
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(GatewayCluster cluster, string prompt)
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(GatewayCluster cluster, string prompt, Action<string>? prepare = null,
+        params string[] extraArguments)
     {
         var codex = NodeClients.Require("@openai/codex/bin/codex.js");
         var home = Directory.CreateTempSubdirectory("flowith2api-codex-home-").FullName;
         try
         {
+            prepare?.Invoke(home);
             var codexHome = Directory.CreateDirectory(Path.Combine(home, ".codex")).FullName;
             await File.WriteAllTextAsync(Path.Combine(codexHome, "config.toml"), $"""
                 model = "flowith"
@@ -40,7 +64,7 @@ public sealed class CodexTests
                 env_key = "FLOWITH2API_KEY"
                 wire_api = "responses"
                 """);
-            return await NodeClients.RunNodeAsync([codex, "exec", "--skip-git-repo-check", prompt], new Dictionary<string, string>
+            return await NodeClients.RunNodeAsync([codex, "exec", "--skip-git-repo-check", .. extraArguments, prompt], new Dictionary<string, string>
             {
                 ["HOME"] = home,
                 ["CODEX_HOME"] = codexHome,

@@ -104,4 +104,29 @@ public sealed class ClaudeCodeReplayTests
         var agents = upstream.IndexOf("Available agent types: Explore, Plan.", StringComparison.Ordinal);
         Assert.True(question >= 0 && agents > question, upstream);
     }
+
+    /// <summary>
+    /// Claude Code's WebSearch sends Anthropic's hosted web_search tool (and may force it): a server tool the client
+    /// cannot run, so it is not offered to the model as the client's (the server tools search when enabled); the
+    /// Anthropic-defined client tools (bash, text editor) stay the client's tools by their names.
+    /// </summary>
+    [Fact]
+    public async Task Hosted_server_tools_are_not_offered_as_client_tools_and_forcing_one_is_no_error()
+    {
+        await using var cluster = await StartAsync();
+        using var http = cluster.CreateClient();
+        using var response = await http.PostAsync("/v1/messages", new StringContent("""
+            {"model":"claude-sonnet-4","max_tokens":500,
+             "tools":[{"type":"web_search_20250305","name":"web_search","max_uses":8},{"type":"bash_20250124","name":"bash"}],
+             "tool_choice":{"type":"tool","name":"web_search"},
+             "messages":[{"role":"user","content":"[[fake:text=Searched.]] Search the web for Flowith."}]}
+            """, Encoding.UTF8, "application/json"));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Equal("Searched.", JsonDocument.Parse(body).RootElement.GetProperty("content")[0].GetProperty("text").GetString());
+
+        var prompt = cluster.Fake.Requests.All[^1].Body;
+        Assert.Contains("bash", prompt, StringComparison.Ordinal);
+        Assert.DoesNotContain("web_search", prompt, StringComparison.Ordinal);
+    }
 }

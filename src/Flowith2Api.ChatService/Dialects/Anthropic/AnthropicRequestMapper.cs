@@ -60,7 +60,7 @@ public static class AnthropicRequestMapper
             return toolsError;
         }
 
-        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var choice, out var parallel);
+        var choiceError = ReadToolChoice(body.ToolChoice, tools, body.Tools, out var choice, out var parallel);
         if (choiceError is not null)
         {
             return choiceError;
@@ -318,6 +318,11 @@ public static class AnthropicRequestMapper
         foreach (var tool in element.EnumerateArray())
         {
             var path = $"tools.{index++}";
+            if (IsAnthropicServerTool(tool))
+            {
+                continue; // run by Anthropic's servers, not the client: left to our server tools (a web search when enabled)
+            }
+
             if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
                 || string.IsNullOrWhiteSpace(name.GetString()))
             {
@@ -333,7 +338,25 @@ public static class AnthropicRequestMapper
         return null;
     }
 
-    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice, out bool parallel)
+    /// <summary>
+    /// Anthropic's server tools (<c>web_search_20250305</c>, <c>web_fetch_…</c>, <c>code_execution_…</c>, as Claude Code's
+    /// WebSearch sends them): run by the API itself, so a client cannot execute a call to them. Anthropic-defined client
+    /// tools (<c>bash_…</c>, <c>text_editor_…</c>, <c>computer_…</c>) are the client's and stay tools by their names.
+    /// </summary>
+    /// <summary>Whether a server tool was declared (with this name; null: any).</summary>
+    private static bool ServerToolNamed(JsonElement? declared, string? name) =>
+        declared is { ValueKind: JsonValueKind.Array } list && list.EnumerateArray().Any(tool => IsAnthropicServerTool(tool)
+            && (name is null || (tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.ValueEquals(name))));
+
+    private static bool IsAnthropicServerTool(JsonElement tool) =>
+        tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+        && type.GetString() is { } value
+        && (value.StartsWith("web_search_", StringComparison.Ordinal) || value.StartsWith("web_fetch_", StringComparison.Ordinal)
+            || value.StartsWith("code_execution_", StringComparison.Ordinal));
+
+    /// <param name="declared">The tools as sent: a choice of a server tool (left out of <paramref name="tools"/>) is left to the model.</param>
+    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, JsonElement? declared, out ToolChoice choice,
+        out bool parallel)
     {
         choice = ToolChoice.Auto;
         parallel = true;
@@ -355,6 +378,8 @@ public static class AnthropicRequestMapper
             case "none":
                 choice = new ToolChoice(ToolChoiceMode.None);
                 return null;
+            case "any" when tools.Count == 0 && ServerToolNamed(declared, null):
+                return null;
             case "any":
                 choice = new ToolChoice(ToolChoiceMode.Required);
                 return tools.Count == 0 ? new RequestError("tool_choice: 'any' needs at least one tool", "tool_choice") : null;
@@ -366,7 +391,9 @@ public static class AnthropicRequestMapper
 
                 if (!tools.Any(t => t.Name == name.GetString()))
                 {
-                    return new RequestError($"tool_choice.name: '{name.GetString()}' is not one of the tools", "tool_choice.name");
+                    return ServerToolNamed(declared, name.GetString())
+                        ? null
+                        : new RequestError($"tool_choice.name: '{name.GetString()}' is not one of the tools", "tool_choice.name");
                 }
 
                 choice = new ToolChoice(ToolChoiceMode.Specific, name.GetString());

@@ -38,6 +38,9 @@ public static class ErrorEnvelopes
         json.WriteEndObject();
     }
 
+    /// <summary>Anthropic's routes (<c>/v1/messages*</c>) answer in Anthropic's envelope; the others in OpenAI's (or a problem document).</summary>
+    public static bool IsAnthropicPath(PathString path) => path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Writes a complete JSON error response, unless the response has already started.</summary>
     public static Task WriteResponseAsync(HttpContext context, int status, Action<Utf8JsonWriter> write) =>
         JsonResponse.WriteAsync(context, status, write);

@@ -85,7 +85,7 @@ public static partial class LastResortErrors
     public static async Task WriteInRouteDialectAsync(HttpContext context, int status, string message, string openAIType, string? code)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase))
+        if (ErrorEnvelopes.IsAnthropicPath(path))
         {
             await ErrorEnvelopes.WriteResponseAsync(context, status, json =>
                 ErrorEnvelopes.WriteAnthropic(json, message, AnthropicType(status), context.TraceIdentifier));

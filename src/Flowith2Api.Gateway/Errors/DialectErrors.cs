@@ -8,11 +8,8 @@ namespace Flowith2Api.Gateway.Errors;
 /// </summary>
 public static class DialectErrors
 {
-    public static bool IsAnthropicPath(PathString path) =>
-        path.StartsWithSegments("/v1/messages", StringComparison.OrdinalIgnoreCase);
-
     public static Task WriteAsync(HttpContext context, int status, string message, string? openAICode = null) =>
-        IsAnthropicPath(context.Request.Path)
+        ErrorEnvelopes.IsAnthropicPath(context.Request.Path)
             ? ErrorEnvelopes.WriteResponseAsync(context, status,
                 json => ErrorEnvelopes.WriteAnthropic(json, message, ErrorEnvelopes.AnthropicType(status), context.TraceIdentifier))
             : ErrorEnvelopes.WriteResponseAsync(context, status,

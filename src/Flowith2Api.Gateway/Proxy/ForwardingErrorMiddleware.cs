@@ -19,9 +19,6 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, IDes
     /// <summary>How many other replicas one request may try after the first refused its connection.</summary>
     public const int MaxFailovers = 2;
 
-    /// <summary>How long a replica that refused a connection is left out before it is tried again (as YARP's passive checks do).</summary>
-    public static readonly TimeSpan ReactivationPeriod = TimeSpan.FromSeconds(10);
-
     /// <summary>The most of an unread request body the Gateway reads and drops; past it the connection is closed after the answer.</summary>
     private const int MaxDrainBytes = 1024 * 1024;
 
@@ -91,7 +88,7 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, IDes
             }
 
             // After YARP's passive check has counted the failure: left out now, not only once the failure rate adds up.
-            health.SetPassive(cluster, failed, DestinationHealth.Unhealthy, ReactivationPeriod);
+            health.SetPassive(cluster, failed, DestinationHealth.Unhealthy, GatewayRoutes.PassiveReactivationPeriod);
             (tried ??= new List<DestinationState>(MaxFailovers + 1)).Add(failed);
             var others = candidates.Where(d => !tried.Contains(d)).ToList();
             if (others.Count == 0)

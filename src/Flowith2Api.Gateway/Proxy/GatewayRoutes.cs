@@ -19,6 +19,9 @@ public static class GatewayRoutes
     /// <summary>The web console's pages: a signed-in console session (cookie), except the sign-in page and the assets.</summary>
     public const string ConsoleRealm = "console";
 
+    /// <summary>How long a replica YARP's passive checks (or a refused connection) left out stays out before it is tried again.</summary>
+    public static readonly TimeSpan PassiveReactivationPeriod = TimeSpan.FromSeconds(10);
+
     public const string ChatCluster = "chat-service";
     public const string ToolCluster = "tool-service";
     public const string AdminCluster = "admin-service";
@@ -109,7 +112,7 @@ public static class GatewayRoutes
                 {
                     Enabled = true,
                     Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
-                    ReactivationPeriod = TimeSpan.FromSeconds(10),
+                    ReactivationPeriod = PassiveReactivationPeriod,
                 },
             },
         };

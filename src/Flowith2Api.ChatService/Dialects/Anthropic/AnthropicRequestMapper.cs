@@ -338,16 +338,16 @@ public static class AnthropicRequestMapper
         return null;
     }
 
-    /// <summary>
-    /// Anthropic's server tools (<c>web_search_20250305</c>, <c>web_fetch_…</c>, <c>code_execution_…</c>, as Claude Code's
-    /// WebSearch sends them): run by the API itself, so a client cannot execute a call to them. Anthropic-defined client
-    /// tools (<c>bash_…</c>, <c>text_editor_…</c>, <c>computer_…</c>) are the client's and stay tools by their names.
-    /// </summary>
     /// <summary>Whether a server tool was declared (with this name; null: any).</summary>
     private static bool ServerToolNamed(JsonElement? declared, string? name) =>
         declared is { ValueKind: JsonValueKind.Array } list && list.EnumerateArray().Any(tool => IsAnthropicServerTool(tool)
             && (name is null || (tool.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String && n.ValueEquals(name))));
 
+    /// <summary>
+    /// Anthropic's server tools (<c>web_search_20250305</c>, <c>web_fetch_…</c>, <c>code_execution_…</c>, as Claude Code's
+    /// WebSearch sends them): run by the API itself, so a client cannot execute a call to them. Anthropic-defined client
+    /// tools (<c>bash_…</c>, <c>text_editor_…</c>, <c>computer_…</c>) are the client's and stay tools by their names.
+    /// </summary>
     private static bool IsAnthropicServerTool(JsonElement tool) =>
         tool.ValueKind == JsonValueKind.Object && tool.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
         && type.GetString() is { } value

@@ -271,7 +271,7 @@ public static class ResponsesRequestMapper
         {
             var param = $"tools[{index++}]";
             var type = TypeOf(tool);
-            if (type is "web_search" or "web_search_preview" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true)
+            if (type == "web_search" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true) // _preview and dated versions
             {
                 continue;
             }

@@ -129,23 +129,28 @@ public sealed class WorkspaceConfinementTests : IDisposable
         Assert.Contains("does not exist", await h.ErrorAsync(new FileReadTool(h.Options), Arguments(new { path = "theirs.txt" })), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void The_path_resolver_normalizes_inside_paths_and_names_no_host_path()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_path_resolver_normalizes_inside_paths_and_names_no_host_path(bool openat2)
     {
         var h = _harness;
-        var resolved = WorkspacePaths.Resolve(h.Workspace, "a/./b/../c.txt");
+        using var workspace = WorkspaceDirectory.Open(h.Workspace, openat2);
+        var resolved = workspace.Resolve("a/./b/../c.txt");
         Assert.Equal("a/c.txt", resolved.RelativePath);
-        Assert.Equal(Path.Combine(h.Workspace, "a", "c.txt"), resolved.FullPath);
+        Assert.Equal(["a", "c.txt"], resolved.Segments);
         Assert.Equal("/workspace/a/c.txt", resolved.SandboxPath);
         Assert.Equal(FileKind.Missing, resolved.Status.Kind);
-        Assert.True(WorkspacePaths.Resolve(h.Workspace, null).IsRoot);
-        Assert.True(WorkspacePaths.Resolve(h.Workspace, "/workspace").IsRoot);
+        Assert.True(workspace.Resolve(null).IsRoot);
+        Assert.True(workspace.Resolve("/workspace").IsRoot);
 
-        Assert.False(WorkspacePaths.TryResolve(h.Workspace, "x\0y", out _, out var error));
-        Assert.Contains("NUL", error, StringComparison.Ordinal);
+        Assert.Contains("NUL", Assert.Throws<WorkspacePathException>(() => workspace.Resolve("x\0y")).Message, StringComparison.Ordinal);
 
         File.WriteAllText(Path.Combine(h.Workspace, "file"), "x");
-        Assert.False(WorkspacePaths.TryResolve(h.Workspace, "file/below", out _, out error));
-        Assert.Equal("'file' is not a directory.", error);
+        Assert.Equal("'file' is not a directory.", Assert.Throws<WorkspacePathException>(() => workspace.Resolve("file/below")).Message);
+        File.CreateSymbolicLink(Path.Combine(h.Workspace, "link"), h.Outside);
+        Assert.Equal("'link' is a symbolic link; links are not followed by the file tools.",
+            Assert.Throws<WorkspacePathException>(() => workspace.Resolve("link/secret.txt")).Message);
+        Assert.True(openat2 || !workspace.UsesOpenat2, "the component walk was asked for");
     }
 }

@@ -67,15 +67,16 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             return ToolResult.Error($"The code is {FileText.Bytes(bytes.Length)}, over the write limit of {FileText.Bytes(settings.MaxWriteBytes)}.");
         }
 
-        var script = WorkspacePaths.Resolve(context.Workspace, $"{ScriptPrefix}{Guid.NewGuid():N}{extension}");
-        var root = WorkspacePaths.Resolve(context.Workspace, null);
-        var before = Snapshot(root);
-        await File.WriteAllBytesAsync(script.FullPath, bytes, cancellationToken);
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var script = workspace.Resolve($"{ScriptPrefix}{Guid.NewGuid():N}{extension}");
+        var root = workspace.Resolve(null);
+        var before = Snapshot(workspace, root);
+        workspace.CreateFile(script, bytes);
         try
         {
             var command = SandboxCommands.Create(context, settings, timeout, program, [.. flags, script.SandboxPath]);
             var result = await sandbox.RunAsync(command, cancellationToken);
-            var created = Snapshot(root)
+            var created = Snapshot(workspace, root)
                 .Where(entry => entry.Key != script.RelativePath && (!before.TryGetValue(entry.Key, out var old) || old != entry.Value))
                 .Select(entry => entry.Key)
                 .Order(StringComparer.Ordinal)
@@ -85,7 +86,14 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
         }
         finally
         {
-            File.Delete(script.FullPath);
+            // The run may have replaced the script with anything; only that one name is removed, never followed.
+            try
+            {
+                workspace.DeleteFile(script);
+            }
+            catch (WorkspacePathException)
+            {
+            }
         }
     }
 
@@ -95,8 +103,8 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             && (t.StartsWith("import ", StringComparison.Ordinal) || t.StartsWith("import{", StringComparison.Ordinal) || t.StartsWith("export ", StringComparison.Ordinal)));
 
     /// <summary>Every non-directory entry of the workspace with its size and modification time.</summary>
-    private static Dictionary<string, (long Size, DateTimeOffset LastWrite)> Snapshot(WorkspacePath root) =>
-        WorkspaceWalker.Walk(root, recursive: true)
+    private static Dictionary<string, (long Size, DateTimeOffset LastWrite)> Snapshot(WorkspaceDirectory workspace, WorkspacePath root) =>
+        workspace.Walk(root, recursive: true)
             .Where(entry => entry.Status.Kind != FileKind.Directory)
             .Take(MaxTrackedFiles)
             .ToDictionary(entry => entry.RelativePath, entry => (entry.Status.Size, entry.Status.LastWriteUtc), StringComparer.Ordinal);

@@ -25,14 +25,15 @@ public sealed class DirectoryCreateTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         FileText.RequireNotRoot(path, "directory");
         switch (path.Status.Kind)
         {
             case FileKind.Directory:
                 return Task.FromResult(ToolResult.Ok($"{path.Display} already exists."));
             case FileKind.Missing:
-                Directory.CreateDirectory(path.FullPath);
+                workspace.CreateDirectory(path);
                 return Task.FromResult(ToolResult.Ok($"Created directory {path.Display}."));
             default:
                 return Task.FromResult(ToolResult.Error($"{path.Display} exists and is not a directory."));

@@ -29,7 +29,8 @@ public sealed class DirectoryDeleteTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var recursive = ArgumentReader.OptionalFlag(arguments, "recursive");
         if (path.IsRoot)
         {
@@ -39,40 +40,11 @@ public sealed class DirectoryDeleteTool : WorkspaceTool
         FileText.RequireDirectory(path);
         if (!recursive)
         {
-            if (Directory.EnumerateFileSystemEntries(path.FullPath).Any())
-            {
-                return Task.FromResult(ToolResult.Error($"{path.Display} is not empty; set recursive to true to delete it with its contents."));
-            }
-
-            Directory.Delete(path.FullPath);
+            workspace.DeleteEmptyDirectory(path);
             return Task.FromResult(ToolResult.Ok($"Deleted directory {path.Display}."));
         }
 
-        var removed = DeleteTree(path.FullPath, cancellationToken);
+        var removed = workspace.DeleteTree(path, cancellationToken);
         return Task.FromResult(ToolResult.Ok($"Deleted directory {path.Display} and {(removed == 1 ? "1 entry" : $"{removed} entries")} inside it."));
-    }
-
-    /// <summary>Removes a directory tree bottom-up, unlinking links and files without following them.</summary>
-    private static int DeleteTree(string directory, CancellationToken cancellationToken)
-    {
-        var removed = 0;
-        string[] entries = [.. Directory.EnumerateFileSystemEntries(directory, "*", new EnumerationOptions { AttributesToSkip = 0, RecurseSubdirectories = false })];
-        foreach (var entry in entries)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (FileStatus.Of(entry).Kind == FileKind.Directory)
-            {
-                removed += DeleteTree(entry, cancellationToken);
-            }
-            else
-            {
-                File.Delete(entry);
-            }
-
-            removed++;
-        }
-
-        Directory.Delete(directory);
-        return removed;
     }
 }

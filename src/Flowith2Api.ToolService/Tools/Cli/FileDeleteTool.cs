@@ -25,7 +25,8 @@ public sealed class FileDeleteTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"), allowLinkedLeaf: true);
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"), allowLinkedLeaf: true);
         FileText.RequireNotRoot(path, "file");
         switch (path.Status.Kind)
         {
@@ -35,7 +36,7 @@ public sealed class FileDeleteTool : WorkspaceTool
                 return Task.FromResult(ToolResult.Error($"{path.Display} is a directory; use directory_delete to remove it."));
         }
 
-        File.Delete(path.FullPath);
+        workspace.DeleteFile(path);
         return Task.FromResult(ToolResult.Ok($"Deleted {path.Display}."));
     }
 }

@@ -28,25 +28,38 @@ public sealed class FileEditTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     public override JsonElement InputSchema => Schema;
 
-    protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
+    protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(Edit(arguments, context));
+
+    private ToolResult Edit(JsonElement arguments, ToolContext context)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var oldString = ArgumentReader.RequiredText(arguments, "old_string");
         var newString = ArgumentReader.RequiredText(arguments, "new_string", allowEmpty: true);
         var replaceAll = ArgumentReader.OptionalFlag(arguments, "replace_all");
         FileText.RequireFile(path);
         var settings = options.Value;
-        if (path.Status.Size > settings.MaxReadBytes)
-        {
-            return ToolResult.Error($"{path.Display} is {FileText.Bytes(path.Status.Size)}, over the read limit of {FileText.Bytes(settings.MaxReadBytes)}, so it cannot be edited.");
-        }
-
         if (oldString == newString)
         {
             return ToolResult.Error("old_string and new_string are the same; nothing to change.");
         }
 
-        var original = await File.ReadAllBytesAsync(path.FullPath, cancellationToken);
+        byte[]? original;
+        using (var file = workspace.OpenFile(path))
+        {
+            if (file.Status.Size > settings.MaxReadBytes)
+            {
+                return ToolResult.Error($"{path.Display} is {FileText.Bytes(file.Status.Size)}, over the read limit of {FileText.Bytes(settings.MaxReadBytes)}, so it cannot be edited.");
+            }
+
+            original = file.ReadAll(settings.MaxReadBytes);
+            if (original is null)
+            {
+                return ToolResult.Error($"{path.Display} grew over the read limit of {FileText.Bytes(settings.MaxReadBytes)} while being read.");
+            }
+        }
+
         if (FileText.LooksBinary(original))
         {
             return ToolResult.Error($"{path.Display} looks like a binary file (it contains NUL bytes) and cannot be edited as text.");
@@ -72,7 +85,7 @@ public sealed class FileEditTool(IOptions<ToolOptions> options) : WorkspaceTool
             return ToolResult.Error($"The edited file would be {FileText.Bytes(updated.Length)}, over the write limit of {FileText.Bytes(settings.MaxWriteBytes)}.");
         }
 
-        await File.WriteAllBytesAsync(path.FullPath, updated, cancellationToken);
+        workspace.WriteFile(path, updated);
         return ToolResult.Ok($"Replaced {(count == 1 ? "1 occurrence" : $"{count} occurrences")} in {path.Display}.");
     }
 

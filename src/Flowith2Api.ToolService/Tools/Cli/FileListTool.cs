@@ -28,13 +28,14 @@ public sealed class FileListTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.OptionalText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         var recursive = ArgumentReader.OptionalFlag(arguments, "recursive");
         FileText.RequireDirectory(path);
 
         var entries = new List<FileListEntry>();
         var truncated = false;
-        foreach (var entry in WorkspaceWalker.Walk(path, recursive, name => name == ".git"))
+        foreach (var entry in workspace.Walk(path, recursive, name => name == ".git"))
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (entries.Count == MaxEntries)

@@ -26,8 +26,9 @@ public sealed class FileMoveTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var source = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "source"));
-        var destination = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "destination"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var source = workspace.Resolve(ArgumentReader.RequiredText(arguments, "source"));
+        var destination = workspace.Resolve(ArgumentReader.RequiredText(arguments, "destination"));
         FileText.RequireNotRoot(source, "source");
         FileText.RequireNotRoot(destination, "destination");
         if (!source.Status.Exists)
@@ -40,19 +41,13 @@ public sealed class FileMoveTool : WorkspaceTool
             return Task.FromResult(ToolResult.Error($"{destination.Display} already exists; choose another destination or delete it first."));
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(destination.FullPath)!);
         switch (source.Status.Kind)
         {
-            case FileKind.Directory:
-                if (destination.RelativePath.StartsWith(source.RelativePath + "/", StringComparison.Ordinal))
-                {
-                    return Task.FromResult(ToolResult.Error($"{source.Display} cannot be moved into itself."));
-                }
-
-                Directory.Move(source.FullPath, destination.FullPath);
-                break;
-            case FileKind.File:
-                File.Move(source.FullPath, destination.FullPath);
+            case FileKind.Directory when destination.RelativePath.StartsWith(source.RelativePath + "/", StringComparison.Ordinal):
+                return Task.FromResult(ToolResult.Error($"{source.Display} cannot be moved into itself."));
+            case FileKind.Directory or FileKind.File:
+                // One rename of one name in each directory: whatever the names lead to, nothing leaves the workspace.
+                workspace.Move(source, destination);
                 break;
             default:
                 return Task.FromResult(ToolResult.Error($"{source.Display} is neither a file nor a directory."));

@@ -30,27 +30,30 @@ public sealed class FileReadTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var offset = ArgumentReader.OptionalInt(arguments, "offset", 1);
         var limit = ArgumentReader.OptionalInt(arguments, "limit", 1);
         FileText.RequireFile(path);
         var cap = options.Value.MaxReadBytes;
 
-        if (await FileText.LooksBinaryAsync(path.FullPath, cancellationToken))
+        // Everything below reads the descriptor that was opened and checked, never the path again.
+        using var file = workspace.OpenFile(path);
+        if (FileText.LooksBinary(file))
         {
             return ToolResult.Error($"{path.Display} looks like a binary file (it contains NUL bytes) and cannot be shown as text.");
         }
 
         if (offset is null && limit is null)
         {
-            if (path.Status.Size > cap)
+            if (file.Status.Size > cap)
             {
                 return ToolResult.Error(
-                    $"{path.Display} is {FileText.Bytes(path.Status.Size)}, over the read limit of {FileText.Bytes(cap)}. "
+                    $"{path.Display} is {FileText.Bytes(file.Status.Size)}, over the read limit of {FileText.Bytes(cap)}. "
                     + "Read it in parts with offset and limit (line numbers).");
             }
 
-            var bytes = await ReadCappedAsync(path.FullPath, cap, cancellationToken);
+            var bytes = file.ReadAll(cap);
             if (bytes is null)
             {
                 return ToolResult.Error($"{path.Display} grew over the read limit of {FileText.Bytes(cap)} while being read.");
@@ -59,31 +62,12 @@ public sealed class FileReadTool(IOptions<ToolOptions> options) : WorkspaceTool
             return ToolResult.Ok(FileText.Decode(bytes).Text);
         }
 
-        return await ReadLinesAsync(path, offset ?? 1, limit ?? int.MaxValue, cap, cancellationToken);
+        return await ReadLinesAsync(path, file, offset ?? 1, limit ?? int.MaxValue, cap, cancellationToken);
     }
 
-    private static async Task<byte[]?> ReadCappedAsync(string fullPath, long cap, CancellationToken cancellationToken)
+    private static async Task<ToolResult> ReadLinesAsync(WorkspacePath path, WorkspaceFile file, int offset, int limit, long cap, CancellationToken cancellationToken)
     {
-        await using var stream = FileText.OpenRead(fullPath);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[64 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > cap)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static async Task<ToolResult> ReadLinesAsync(WorkspacePath path, int offset, int limit, long cap, CancellationToken cancellationToken)
-    {
-        await using var stream = FileText.OpenRead(path.FullPath);
+        await using var stream = file.OpenStream();
         using var reader = new StreamReader(stream, FileText.Utf8, detectEncodingFromByteOrderMarks: true);
         var lineNumber = 0;
         var text = new StringBuilder();

@@ -31,7 +31,8 @@ public sealed class FileSearchTool : WorkspaceTool
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         var pattern = ArgumentReader.RequiredText(arguments, "pattern");
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.OptionalText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         FileText.RequireDirectory(path);
         var byPath = pattern.Contains('/', StringComparison.Ordinal);
         var regex = Glob.ToRegex(byPath && pattern.StartsWith("./", StringComparison.Ordinal) ? pattern[2..] : pattern);
@@ -41,7 +42,7 @@ public sealed class FileSearchTool : WorkspaceTool
         var truncated = false;
         try
         {
-            foreach (var entry in WorkspaceWalker.Walk(path, recursive: true, name => name == ".git"))
+            foreach (var entry in workspace.Walk(path, recursive: true, name => name == ".git"))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (entry.Status.Kind != FileKind.File)

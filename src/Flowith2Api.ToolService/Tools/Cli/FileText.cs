@@ -50,16 +50,18 @@ internal static class FileText
     /// <summary>True when the first bytes hold a NUL, the usual sign of a binary file.</summary>
     public static bool LooksBinary(ReadOnlySpan<byte> bytes) => bytes[..Math.Min(bytes.Length, SniffBytes)].Contains((byte)0);
 
-    public static async Task<bool> LooksBinaryAsync(string fullPath, CancellationToken cancellationToken)
+    /// <summary>True when the opened file's first bytes hold a NUL.</summary>
+    public static bool LooksBinary(WorkspaceFile file)
     {
-        var buffer = new byte[SniffBytes];
-        await using var stream = OpenRead(fullPath);
-        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
-        return LooksBinary(buffer.AsSpan(0, read));
-    }
+        Span<byte> buffer = stackalloc byte[SniffBytes];
+        var read = 0;
+        while (read < buffer.Length && file.Read(buffer[read..], read) is var count and > 0)
+        {
+            read += count;
+        }
 
-    public static FileStream OpenRead(string fullPath) =>
-        new(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 16 * 1024, FileOptions.Asynchronous);
+        return LooksBinary(buffer[..read]);
+    }
 
     /// <summary>Splits a UTF-8 byte order mark from the text.</summary>
     public static (bool Bom, string Text) Decode(byte[] bytes)

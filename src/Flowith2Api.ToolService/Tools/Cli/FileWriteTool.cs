@@ -26,34 +26,42 @@ public sealed class FileWriteTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     public override JsonElement InputSchema => Schema;
 
-    protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
+    protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.RequiredText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var content = ArgumentReader.RequiredText(arguments, "content", allowEmpty: true);
         var append = ArgumentReader.OptionalFlag(arguments, "append");
         FileText.RequireNotRoot(path, "file");
         if (path.Status.Kind is not (FileKind.File or FileKind.Missing))
         {
-            return ToolResult.Error($"{path.Display} exists and is not a regular file.");
+            return Task.FromResult(ToolResult.Error($"{path.Display} exists and is not a regular file."));
         }
 
         var cap = options.Value.MaxWriteBytes;
         var bytes = FileText.Utf8.GetBytes(content);
-        var existing = append ? path.Status.Size : 0;
-        if (existing + bytes.Length > cap)
+        byte[] existing = [];
+        if (append && path.Status.Exists)
         {
-            return ToolResult.Error(
-                $"Writing {FileText.Bytes(bytes.Length)}{(append ? $" to a file of {FileText.Bytes(existing)}" : "")} would exceed the write limit of {FileText.Bytes(cap)}.");
+            // What is appended to is the file opened and checked here; the result replaces the name as a whole.
+            using var file = workspace.OpenFile(path);
+            var previous = file.Status.Size + bytes.Length <= cap ? file.ReadAll(cap - bytes.Length) : null;
+            if (previous is null)
+            {
+                return Task.FromResult(ToolResult.Error(
+                    $"Writing {FileText.Bytes(bytes.Length)} to a file of {FileText.Bytes(file.Status.Size)} would exceed the write limit of {FileText.Bytes(cap)}."));
+            }
+
+            existing = previous;
+        }
+        else if (bytes.Length > cap)
+        {
+            return Task.FromResult(ToolResult.Error($"Writing {FileText.Bytes(bytes.Length)} would exceed the write limit of {FileText.Bytes(cap)}."));
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path.FullPath)!);
-        await using (var stream = new FileStream(path.FullPath, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.None, 16 * 1024, FileOptions.Asynchronous))
-        {
-            await stream.WriteAsync(bytes, cancellationToken);
-        }
-
-        return ToolResult.Ok(append
-            ? $"Appended {FileText.Bytes(bytes.Length)} to {path.Display} (now {FileText.Bytes(existing + bytes.Length)})."
-            : $"Wrote {FileText.Bytes(bytes.Length)} to {path.Display}.");
+        workspace.WriteFile(path, existing.Length == 0 ? bytes : [.. existing, .. bytes]);
+        return Task.FromResult(ToolResult.Ok(append
+            ? $"Appended {FileText.Bytes(bytes.Length)} to {path.Display} (now {FileText.Bytes(existing.Length + bytes.Length)})."
+            : $"Wrote {FileText.Bytes(bytes.Length)} to {path.Display}."));
     }
 }

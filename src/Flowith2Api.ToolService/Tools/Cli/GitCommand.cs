@@ -19,7 +19,12 @@ internal static class GitCommand
             return refusal;
         }
 
-        var path = WorkspacePaths.Resolve(context.Workspace, userPath);
+        WorkspacePath path;
+        using (var workspace = WorkspaceDirectory.Open(context.Workspace))
+        {
+            path = workspace.Resolve(userPath); // only to choose how git is called: git itself runs in the sandbox
+        }
+
         string directory;
         string? pathspec = null;
         switch (path.Status.Kind)

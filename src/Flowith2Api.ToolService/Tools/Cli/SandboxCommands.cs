@@ -28,13 +28,13 @@ public static class SandboxCommands
 
     public static SandboxCommand Create(ToolContext context, ToolOptions options, TimeSpan timeout, string program, params IReadOnlyList<string> arguments)
     {
-        // Checks that the workspace itself is a plain directory before binding it.
-        var root = WorkspacePaths.Resolve(context.Workspace, null);
+        // Checks that the workspace itself is a plain directory (not a link) before binding it.
+        WorkspaceDirectory.Open(context.Workspace).Dispose();
         return new SandboxCommand
         {
             Program = program,
             Arguments = arguments,
-            Workspace = root.FullPath,
+            Workspace = WorkspacePaths.NormalizeRoot(context.Workspace),
             Timeout = timeout,
             // A backstop above the wall time, so a busy single-threaded program is reported as timed out.
             CpuSeconds = (int)Math.Ceiling(timeout.TotalSeconds) + 1,

@@ -39,15 +39,16 @@ public sealed class SearchFilesTool(IOptions<ToolOptions> options) : WorkspaceTo
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         var query = ArgumentReader.RequiredText(arguments, "query");
-        var path = WorkspacePaths.Resolve(context.Workspace, ArgumentReader.OptionalText(arguments, "path"));
+        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         var useRegex = ArgumentReader.OptionalFlag(arguments, "regex");
         var ignoreCase = ArgumentReader.OptionalFlag(arguments, "ignore_case");
         var matcher = CreateMatcher(query, useRegex, ignoreCase);
 
         IEnumerable<WorkspaceEntry> files = path.Status.Kind switch
         {
-            FileKind.Directory => WorkspaceWalker.Walk(path, recursive: true, name => name == ".git"),
-            FileKind.File => [new WorkspaceEntry(path.FullPath, path.RelativePath, path.Status)],
+            FileKind.Directory => workspace.Walk(path, recursive: true, name => name == ".git"),
+            FileKind.File => [new WorkspaceEntry(path.RelativePath, path.Status)],
             FileKind.Missing => throw new ToolArgumentException($"{path.Display} does not exist."),
             _ => throw new ToolArgumentException($"{path.Display} is neither a file nor a directory."),
         };
@@ -71,12 +72,14 @@ public sealed class SearchFilesTool(IOptions<ToolOptions> options) : WorkspaceTo
                     break;
                 }
 
-                if (await FileText.LooksBinaryAsync(file.FullPath, cancellationToken))
+                // What is searched is the file opened here and checked on its descriptor, not what the walk saw.
+                using var opened = workspace.TryOpenPlainFile(file.RelativePath, options.Value.MaxReadBytes);
+                if (opened is null || FileText.LooksBinary(opened))
                 {
                     continue;
                 }
 
-                matches += await SearchFileAsync(file, matcher, lines, MaxMatches - matches, cancellationToken);
+                matches += await SearchFileAsync(file.RelativePath, opened, matcher, lines, MaxMatches - matches, cancellationToken);
                 if (matches >= MaxMatches)
                 {
                     limitNote = $"[stopped at {MaxMatches} matches]";
@@ -116,9 +119,10 @@ public sealed class SearchFilesTool(IOptions<ToolOptions> options) : WorkspaceTo
         }
     }
 
-    private static async Task<int> SearchFileAsync(WorkspaceEntry file, Func<string, bool> matcher, StringBuilder lines, int room, CancellationToken cancellationToken)
+    private static async Task<int> SearchFileAsync(string relativePath, WorkspaceFile file, Func<string, bool> matcher, StringBuilder lines, int room,
+        CancellationToken cancellationToken)
     {
-        await using var stream = FileText.OpenRead(file.FullPath);
+        await using var stream = file.OpenStream();
         using var reader = new StreamReader(stream, FileText.Utf8, detectEncodingFromByteOrderMarks: true);
         var found = 0;
         var number = 0;
@@ -132,7 +136,7 @@ public sealed class SearchFilesTool(IOptions<ToolOptions> options) : WorkspaceTo
 
             found++;
             var shown = line.Length > MaxLineLength ? line[..MaxLineLength] + "…" : line;
-            lines.Append(file.RelativePath).Append(':').Append(number).Append(": ").Append(shown).Append('\n');
+            lines.Append(relativePath).Append(':').Append(number).Append(": ").Append(shown).Append('\n');
         }
 
         return found;

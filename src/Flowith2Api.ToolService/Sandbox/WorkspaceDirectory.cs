@@ -1,0 +1,578 @@
+using Microsoft.Win32.SafeHandles;
+using static Flowith2Api.ToolService.Sandbox.LinuxFileCalls;
+
+namespace Flowith2Api.ToolService.Sandbox;
+
+/// <summary>
+/// A key's workspace opened as a directory handle, and every file operation of the file tools made through it: a path
+/// is opened beneath the handle with no symbolic link, magic link or mount crossing in any component, what was opened is
+/// checked on its own descriptor (type, link count, size), and creating, replacing, moving and removing act on one name
+/// in a directory that was itself opened that way. Whatever runs beside it in the workspace (a sandboxed command swapping
+/// a file or a directory for a link) cannot make an operation leave the workspace: there is no check-then-use by name.
+/// </summary>
+/// <remarks>
+/// Why the host opens through a handle rather than running each file operation in the bubblewrap sandbox: a file_read
+/// this way costs a few system calls (tens of microseconds), while starting bubblewrap for it costs milliseconds and needs
+/// the sandbox to be available at all (docs/reliability.md has the measurement). Where the kernel has no
+/// <c>openat2</c> (before Linux 5.6, or a seccomp filter refusing it) the same guarantees come from walking one
+/// component at a time with <c>O_NOFOLLOW</c> and comparing each directory's device with the workspace's.
+/// </remarks>
+public sealed class WorkspaceDirectory : IDisposable
+{
+    /// <summary>Directory levels a recursive delete descends, at most (each level holds one descriptor).</summary>
+    public const int MaxDepth = 256;
+
+    private const int NewFileMode = 0x1B6; // 0666, less the umask
+    private const int NewDirectoryMode = 0x1FF; // 0777, less the umask
+    private const int PermissionBits = 0x1FF; // rwx for user, group, others: set-id bits are never carried over
+
+    private static readonly Lazy<bool> KernelHasOpenat2 = new(ProbeOpenat2);
+
+    private readonly SafeFileHandle _root;
+    private readonly ulong _device;
+
+    private WorkspaceDirectory(SafeFileHandle root, ulong device, bool useOpenat2)
+    {
+        _root = root;
+        _device = device;
+        UsesOpenat2 = useOpenat2;
+    }
+
+    /// <summary>True when paths are resolved by <c>openat2</c>; false when walked component by component.</summary>
+    public bool UsesOpenat2 { get; }
+
+    /// <summary>
+    /// Opens a workspace directory (its last component may not be a link). <paramref name="useOpenat2"/> null uses
+    /// <c>openat2</c> where the kernel has it; false forces the component walk (for its tests).
+    /// </summary>
+    public static WorkspaceDirectory Open(string workspace, bool? useOpenat2 = null)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The workspace needs Linux.");
+        }
+
+        var root = WorkspacePaths.NormalizeRoot(workspace);
+        var fd = OpenAbsolute(root, OPath | ODirectory | ONoFollow | OCloExec);
+        if (fd < 0)
+        {
+            throw new WorkspacePathException("The workspace is not available (it is missing or is not a plain directory).");
+        }
+
+        var handle = Own(fd);
+        return new WorkspaceDirectory(handle, FileStatus.Of(handle).Device, (useOpenat2 ?? true) && KernelHasOpenat2.Value);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="path"/> (null or empty is the workspace root): no component may be a link, and the final
+    /// entry may not be a link or a regular file with other hard links (it could be a file from outside) unless
+    /// <paramref name="allowLinkedLeaf"/> (for removing it: removing a link never touches what it points to).
+    /// </summary>
+    public WorkspacePath Resolve(string? path, bool allowLinkedLeaf = false)
+    {
+        var segments = WorkspacePaths.Split(path);
+        if (segments.Count == 0)
+        {
+            return new WorkspacePath(WorkspacePaths.Root, FileStatus.Of(_root));
+        }
+
+        var relative = string.Join('/', segments);
+        using var parent = OpenDirectory(segments, segments.Count - 1, out var errno);
+        if (parent is null)
+        {
+            return errno == ENOENT ? new WorkspacePath(relative, FileStatus.Missing) : throw Refusal(segments, errno);
+        }
+
+        var status = FileStatus.Of(parent, segments[^1]);
+        var resolved = new WorkspacePath(relative, status);
+        if (status.Kind == FileKind.SymbolicLink && !allowLinkedLeaf)
+        {
+            throw new WorkspacePathException($"{resolved.Display} is a symbolic link; links are not followed by the file tools.");
+        }
+
+        if (status.Kind == FileKind.File && status.LinkCount > 1 && !allowLinkedLeaf)
+        {
+            throw HardLinked(resolved);
+        }
+
+        return resolved;
+    }
+
+    /// <summary>Opens a regular file for reading, checked on the opened descriptor: a plain file with a single link.</summary>
+    public WorkspaceFile OpenFile(WorkspacePath path)
+    {
+        var file = Open(path.Segments, ORdOnly | ONonBlock | ONoCtty, out var errno)
+            ?? throw (errno == ENOENT ? new WorkspacePathException($"{path.Display} does not exist.") : Refusal(path.Segments, errno));
+        var status = FileStatus.Of(file);
+        if (status.Kind != FileKind.File || status.LinkCount > 1)
+        {
+            file.Dispose();
+            throw status.Kind switch
+            {
+                FileKind.Directory => new WorkspacePathException($"{path.Display} is a directory, not a file."),
+                FileKind.File => HardLinked(path),
+                _ => new WorkspacePathException($"{path.Display} is not a regular file."),
+            };
+        }
+
+        return new WorkspaceFile(file, status);
+    }
+
+    /// <summary>Opens a file found by a walk for reading, or null when it is no longer a plain file of at most <paramref name="maxSize"/> bytes.</summary>
+    public WorkspaceFile? TryOpenPlainFile(string relativePath, long maxSize)
+    {
+        var file = Open(relativePath.Split('/'), ORdOnly | ONonBlock | ONoCtty, out _);
+        if (file is null)
+        {
+            return null;
+        }
+
+        var status = FileStatus.Of(file);
+        if (status.Kind != FileKind.File || status.LinkCount > 1 || status.Size > maxSize)
+        {
+            file.Dispose();
+            return null;
+        }
+
+        return new WorkspaceFile(file, status);
+    }
+
+    /// <summary>
+    /// Creates or replaces a file with <paramref name="content"/>, creating missing parent directories: written to a
+    /// new temporary file beside it and renamed into place, so the name ends up naming the new file whatever stood there
+    /// (a link is replaced, never followed). A replaced regular file's permissions are kept.
+    /// </summary>
+    public void WriteFile(WorkspacePath path, ReadOnlySpan<byte> content)
+    {
+        var segments = path.Segments;
+        using var parent = CreateDirectories(segments, segments.Count - 1);
+        var existing = FileStatus.Of(parent, path.Name);
+        var temporary = $".f2a-write-{Guid.NewGuid():N}";
+        using (var file = CreateNew(parent, temporary, path))
+        {
+            RandomAccess.Write(file, content, 0);
+            if (existing.Kind == FileKind.File && Fchmod(file, existing.Permissions & PermissionBits) != 0)
+            {
+                throw Failure("Keeping the file's permissions", Errno);
+            }
+        }
+
+        if (Renameat2(parent, temporary, parent, path.Name, 0) != 0)
+        {
+            var errno = Errno;
+            Unlinkat(parent, temporary, 0);
+            throw errno is EISDIR or ENOTEMPTY or EEXIST
+                ? new WorkspacePathException($"{path.Display} exists and is not a regular file.")
+                : Failure("Writing the file", errno);
+        }
+    }
+
+    /// <summary>Creates a file that must not exist yet (never replacing or following anything).</summary>
+    public void CreateFile(WorkspacePath path, ReadOnlySpan<byte> content)
+    {
+        var segments = path.Segments;
+        using var parent = CreateDirectories(segments, segments.Count - 1);
+        using var file = CreateNew(parent, path.Name, path);
+        RandomAccess.Write(file, content, 0);
+    }
+
+    /// <summary>Creates a directory and its missing parents (<c>mkdir -p</c>, one component at a time).</summary>
+    public void CreateDirectory(WorkspacePath path) => CreateDirectories(path.Segments, path.Segments.Count).Dispose();
+
+    /// <summary>Removes one non-directory entry (a link itself, never what it points to).</summary>
+    public void DeleteFile(WorkspacePath path)
+    {
+        using var parent = OpenDirectory(path.Segments, path.Segments.Count - 1, out var errno) ?? throw Refusal(path.Segments, errno, path);
+        if (Unlinkat(parent, path.Name, 0) != 0)
+        {
+            throw Errno switch
+            {
+                ENOENT => new WorkspacePathException($"{path.Display} does not exist."),
+                EISDIR => new WorkspacePathException($"{path.Display} is a directory; use directory_delete to remove it."),
+                var other => Failure("Deleting the file", other),
+            };
+        }
+    }
+
+    /// <summary>Moves an entry to a name that must not exist yet; missing parents of the destination are created.</summary>
+    public void Move(WorkspacePath source, WorkspacePath destination)
+    {
+        using var from = OpenDirectory(source.Segments, source.Segments.Count - 1, out var errno) ?? throw Refusal(source.Segments, errno, source);
+        using var to = CreateDirectories(destination.Segments, destination.Segments.Count - 1);
+        if (Renameat2(from, source.Name, to, destination.Name, RenameNoReplace) == 0)
+        {
+            return;
+        }
+
+        errno = Errno;
+        if (errno == EINVAL && !FileStatus.Of(to, destination.Name).Exists)
+        {
+            // A file system without RENAME_NOREPLACE: the destination was checked just now, inside the workspace.
+            if (Renameat2(from, source.Name, to, destination.Name, 0) == 0)
+            {
+                return;
+            }
+
+            errno = Errno;
+        }
+
+        throw errno switch
+        {
+            ENOENT => new WorkspacePathException($"{source.Display} does not exist."),
+            EEXIST or ENOTEMPTY => new WorkspacePathException($"{destination.Display} already exists; choose another destination or delete it first."),
+            EINVAL => new WorkspacePathException($"{source.Display} cannot be moved into itself."),
+            EXDEV => new WorkspacePathException($"{source.Display} and {destination.Display} are on different file systems."),
+            _ => Failure("Moving", errno),
+        };
+    }
+
+    /// <summary>Removes an empty directory.</summary>
+    public void DeleteEmptyDirectory(WorkspacePath path)
+    {
+        using var parent = OpenDirectory(path.Segments, path.Segments.Count - 1, out var errno) ?? throw Refusal(path.Segments, errno, path);
+        if (Unlinkat(parent, path.Name, AtRemoveDir) != 0)
+        {
+            throw NotRemovable(path, Errno);
+        }
+    }
+
+    /// <summary>
+    /// Removes a directory and everything below it, bottom-up, through descriptors: each subdirectory is opened by its
+    /// name in its parent without following links, links and files are unlinked, nothing they point to is touched.
+    /// </summary>
+    /// <returns>How many entries below the directory were removed.</returns>
+    public int DeleteTree(WorkspacePath path, CancellationToken cancellationToken)
+    {
+        using var parent = OpenDirectory(path.Segments, path.Segments.Count - 1, out var errno) ?? throw Refusal(path.Segments, errno, path);
+        using var directory = OpenChild(parent, path.Name, OPath | ODirectory, out errno)
+            ?? throw (errno == ENOENT ? new WorkspacePathException($"{path.Display} does not exist.") : new WorkspacePathException($"{path.Display} is not a directory."));
+        var removed = DeleteContents(directory, path, 1, cancellationToken);
+        if (Unlinkat(parent, path.Name, AtRemoveDir) != 0)
+        {
+            throw NotRemovable(path, Errno);
+        }
+
+        return removed;
+    }
+
+    /// <summary>
+    /// The entries below a directory, without following links (they are reported, never entered), in a stable order (a
+    /// directory's entries sorted ordinally, then its subdirectories in turn), lazily so callers stop at their caps.
+    /// </summary>
+    /// <param name="skipDirectory">Directories (by name) whose contents are not listed; the directory itself still is.</param>
+    public IEnumerable<WorkspaceEntry> Walk(WorkspacePath start, bool recursive, Func<string, bool>? skipDirectory = null)
+    {
+        var pending = new Stack<string>();
+        pending.Push(start.IsRoot ? "" : start.RelativePath);
+        while (pending.TryPop(out var relative))
+        {
+            var subdirectories = new List<string>();
+            foreach (var entry in ListDirectory(relative))
+            {
+                yield return entry;
+                if (recursive && entry.Status.Kind == FileKind.Directory && !(skipDirectory?.Invoke(entry.Name) ?? false))
+                {
+                    subdirectories.Add(entry.RelativePath);
+                }
+            }
+
+            for (var i = subdirectories.Count - 1; i >= 0; i--)
+            {
+                pending.Push(subdirectories[i]);
+            }
+        }
+    }
+
+    public void Dispose() => _root.Dispose();
+
+    private List<WorkspaceEntry> ListDirectory(string relative)
+    {
+        var segments = relative.Length == 0 ? [] : relative.Split('/');
+        using var directory = Open(segments, OPath | ODirectory, out _);
+        var names = directory is null ? null : ReadDirectory(directory);
+        if (names is null)
+        {
+            return [];
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        var entries = new List<WorkspaceEntry>(names.Count);
+        foreach (var name in names)
+        {
+            FileStatus status;
+            try
+            {
+                status = FileStatus.Of(directory!, name);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (status.Exists)
+            {
+                entries.Add(new WorkspaceEntry(relative.Length == 0 ? name : $"{relative}/{name}", status));
+            }
+        }
+
+        return entries;
+    }
+
+    private int DeleteContents(SafeFileHandle directory, WorkspacePath top, int depth, CancellationToken cancellationToken)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new WorkspacePathException($"{top.Display} is nested more than {MaxDepth} directories deep; delete its deepest parts first.");
+        }
+
+        var names = ReadDirectory(directory) ?? throw Failure("Listing a directory", Errno);
+        var removed = 0;
+        foreach (var name in names)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (FileStatus.Of(directory, name).Kind != FileKind.Directory)
+            {
+                if (Unlinkat(directory, name, 0) == 0 || Errno == ENOENT)
+                {
+                    removed++;
+                    continue;
+                }
+
+                if (Errno != EISDIR)
+                {
+                    throw Failure("Deleting an entry", Errno);
+                }
+            }
+
+            // A directory (or one since it was looked at): opened by its name here, never through a link.
+            using var child = OpenChild(directory, name, OPath | ODirectory, out var errno);
+            if (child is null)
+            {
+                // Swapped for something that is not a directory meanwhile: removed as what it is now.
+                if (Unlinkat(directory, name, 0) != 0 && Errno != ENOENT)
+                {
+                    throw Failure("Deleting an entry", Errno);
+                }
+            }
+            else
+            {
+                removed += DeleteContents(child, top, depth + 1, cancellationToken);
+                if (Unlinkat(directory, name, AtRemoveDir) != 0 && Errno != ENOENT)
+                {
+                    throw NotRemovable(top, Errno);
+                }
+            }
+
+            removed++;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Opens <paramref name="count"/> leading components as a directory (the root for none), or null with errno.</summary>
+    private SafeFileHandle? OpenDirectory(IReadOnlyList<string> segments, int count, out int errno)
+    {
+        return Open(segments.Take(count).ToArray(), OPath | ODirectory, out errno);
+    }
+
+    /// <summary>Opens <paramref name="count"/> leading components as directories, creating the missing ones.</summary>
+    private SafeFileHandle CreateDirectories(IReadOnlyList<string> segments, int count)
+    {
+        var current = OpenChild(_root, ".", OPath | ODirectory, out var rootErrno) ?? throw Failure("Opening the workspace", rootErrno);
+        for (var i = 0; i < count; i++)
+        {
+            var next = OpenChild(current, segments[i], OPath | ODirectory, out var errno);
+            if (next is null && errno == ENOENT)
+            {
+                if (Mkdirat(current, segments[i], NewDirectoryMode) != 0 && Errno != EEXIST)
+                {
+                    errno = Errno;
+                    current.Dispose();
+                    throw Failure($"Creating '{string.Join('/', segments.Take(i + 1))}'", errno);
+                }
+
+                next = OpenChild(current, segments[i], OPath | ODirectory, out errno);
+            }
+
+            current.Dispose();
+            current = next ?? throw Refusal([.. segments.Take(i + 1)], errno);
+        }
+
+        return current;
+    }
+
+    private static SafeFileHandle CreateNew(SafeFileHandle directory, string name, WorkspacePath shown)
+    {
+        var fd = Openat(directory, name, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, NewFileMode);
+        return fd >= 0
+            ? Own(fd)
+            : throw (Errno == EEXIST ? new WorkspacePathException($"{shown.Display} already exists.") : Failure("Creating the file", Errno));
+    }
+
+    /// <summary>Opens a path beneath the workspace with <paramref name="flags"/>, or null with errno (ELOOP, ENOTDIR, EXDEV: refused).</summary>
+    private SafeFileHandle? Open(IReadOnlyList<string> segments, int flags, out int errno)
+    {
+        if (segments.Count == 0)
+        {
+            return OpenChild(_root, ".", flags, out errno);
+        }
+
+        if (UsesOpenat2)
+        {
+            var fd = Openat2(_root, string.Join('/', segments), flags | ONoFollow | OCloExec, 0, ResolveInWorkspace);
+            errno = fd < 0 ? Errno : 0;
+            return fd < 0 ? null : Own(fd);
+        }
+
+        SafeFileHandle? current = null;
+        try
+        {
+            for (var i = 0; i < segments.Count - 1; i++)
+            {
+                var next = OpenChild(current ?? _root, segments[i], OPath | ODirectory, out errno);
+                current?.Dispose();
+                current = next;
+                if (current is null)
+                {
+                    return null;
+                }
+            }
+
+            return OpenChild(current ?? _root, segments[^1], flags, out errno);
+        }
+        finally
+        {
+            current?.Dispose();
+        }
+    }
+
+    /// <summary>Opens one name in an open directory without following it or leaving the workspace's file system.</summary>
+    private SafeFileHandle? OpenChild(SafeFileHandle directory, string name, int flags, out int errno)
+    {
+        if (UsesOpenat2)
+        {
+            var fd = Openat2(directory, name, flags | ONoFollow | OCloExec, 0, ResolveInWorkspace);
+            errno = fd < 0 ? Errno : 0;
+            return fd < 0 ? null : Own(fd);
+        }
+
+        // O_NOFOLLOW on the last (only) component: a link fails with ELOOP, or ENOTDIR with O_DIRECTORY.
+        var child = Openat(directory, name, flags | ONoFollow | OCloExec, 0);
+        if (child < 0)
+        {
+            errno = Errno;
+            return null;
+        }
+
+        var handle = Own(child);
+        if (FileStatus.Of(handle).Device != _device)
+        {
+            handle.Dispose();
+            errno = EXDEV;
+            return null;
+        }
+
+        errno = 0;
+        return handle;
+    }
+
+    /// <summary>Why a path could not be opened, naming the component at fault when it can still be seen.</summary>
+    private WorkspacePathException Refusal(IReadOnlyList<string> segments, int errno, WorkspacePath? shown = null)
+    {
+        if (errno == ENOENT)
+        {
+            return new WorkspacePathException($"{shown?.Display ?? $"'{string.Join('/', segments)}'"} does not exist.");
+        }
+
+        if (errno is EACCES or EPERM)
+        {
+            return new WorkspacePathException("Permission denied.");
+        }
+
+        // Diagnosis only: the kernel already refused. Look at each component as it is now to say which one it was.
+        SafeFileHandle? current = null;
+        try
+        {
+            for (var i = 0; i < segments.Count; i++)
+            {
+                var prefix = $"'{string.Join('/', segments.Take(i + 1))}'";
+                var status = FileStatus.Of(current ?? _root, segments[i]);
+                if (status.Kind == FileKind.SymbolicLink)
+                {
+                    return new WorkspacePathException($"{prefix} is a symbolic link; links are not followed by the file tools.");
+                }
+
+                if (status.Exists && status.Device != _device)
+                {
+                    return new WorkspacePathException($"{prefix} is on another file system; the file tools stay on the workspace's own.");
+                }
+
+                if (i < segments.Count - 1)
+                {
+                    if (status.Kind != FileKind.Directory)
+                    {
+                        return new WorkspacePathException(status.Exists ? $"{prefix} is not a directory." : $"{prefix} does not exist.");
+                    }
+
+                    var next = OpenChild(current ?? _root, segments[i], OPath | ODirectory, out _);
+                    current?.Dispose();
+                    current = next;
+                    if (current is null)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            current?.Dispose();
+        }
+
+        var path = $"'{string.Join('/', segments)}'";
+        return errno switch
+        {
+            ELOOP => new WorkspacePathException($"{path} leads through a symbolic link; links are not followed by the file tools."),
+            EXDEV => new WorkspacePathException($"{path} leads onto another file system; the file tools stay on the workspace's own."),
+            ENOTDIR => new WorkspacePathException($"A component of {path} is not a directory."),
+            _ => new WorkspacePathException($"{path} cannot be opened ({Describe(errno)})."),
+        };
+    }
+
+    private static WorkspacePathException HardLinked(WorkspacePath path) =>
+        new($"{path.Display} has other hard links (it may be a file from outside the workspace), so the file tools do not open it.");
+
+    private static WorkspacePathException NotRemovable(WorkspacePath path, int errno) => errno switch
+    {
+        ENOENT => new WorkspacePathException($"{path.Display} does not exist."),
+        ENOTEMPTY or EEXIST => new WorkspacePathException($"{path.Display} is not empty; set recursive to true to delete it with its contents."),
+        ENOTDIR => new WorkspacePathException($"{path.Display} is not a directory."),
+        _ => new WorkspacePathException($"{path.Display} cannot be deleted ({Describe(errno)})."),
+    };
+
+    private static IOException Failure(string what, int errno) => new($"{what} failed: {Describe(errno)}.");
+
+    private static string Describe(int errno) => System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
+
+    private static bool ProbeOpenat2()
+    {
+        var root = OpenAbsolute("/", OPath | ODirectory | OCloExec);
+        if (root < 0)
+        {
+            return false;
+        }
+
+        using var handle = Own(root);
+        var fd = Openat2(handle, ".", OPath | ODirectory | OCloExec, 0, ResolveInWorkspace);
+        if (fd < 0)
+        {
+            return false; // ENOSYS (before 5.6) or EPERM/EINVAL from a filter: the component walk it is
+        }
+
+        Own(fd).Dispose();
+        return true;
+    }
+}

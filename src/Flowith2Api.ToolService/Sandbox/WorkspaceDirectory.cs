@@ -63,6 +63,9 @@ public sealed class WorkspaceDirectory : IDisposable
         return new WorkspaceDirectory(handle, FileStatus.Of(handle).Device, (useOpenat2 ?? true) && KernelHasOpenat2.Value);
     }
 
+    /// <summary>Opens the workspace a tool runs in.</summary>
+    public static WorkspaceDirectory Open(Tools.ToolContext context) => Open(context.Workspace, context.UseOpenat2);
+
     /// <summary>
     /// Checks <paramref name="path"/> (null or empty is the workspace root): no component may be a link, and the final
     /// entry may not be a link or a regular file with other hard links (it could be a file from outside) unless

@@ -16,7 +16,14 @@ public enum ToolKind
 }
 
 /// <summary>Who runs a tool and where: the caller's key id and that key's own workspace.</summary>
-public sealed record ToolContext(string KeyId, string Workspace);
+public sealed record ToolContext(string KeyId, string Workspace)
+{
+    /// <summary>
+    /// Whether paths in the workspace are resolved with <c>openat2</c> where the kernel has it (the default) or always
+    /// by the component walk that stands in for it elsewhere; both give the same guarantees.
+    /// </summary>
+    public bool UseOpenat2 { get; init; } = true;
+}
 
 /// <summary>What a tool returns: text for the model, and whether it is an error the model should see as one.</summary>
 public sealed record ToolResult(bool IsError, string Text)

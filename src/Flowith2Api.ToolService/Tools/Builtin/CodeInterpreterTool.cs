@@ -67,7 +67,7 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             return ToolResult.Error($"The code is {FileText.Bytes(bytes.Length)}, over the write limit of {FileText.Bytes(settings.MaxWriteBytes)}.");
         }
 
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var script = workspace.Resolve($"{ScriptPrefix}{Guid.NewGuid():N}{extension}");
         var root = workspace.Resolve(null);
         var before = Snapshot(workspace, root);

@@ -25,7 +25,7 @@ public sealed class DirectoryCreateTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         FileText.RequireNotRoot(path, "directory");
         switch (path.Status.Kind)

@@ -29,7 +29,7 @@ public sealed class DirectoryDeleteTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var recursive = ArgumentReader.OptionalFlag(arguments, "recursive");
         if (path.IsRoot)

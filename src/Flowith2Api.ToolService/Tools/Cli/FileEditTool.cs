@@ -33,7 +33,7 @@ public sealed class FileEditTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     private ToolResult Edit(JsonElement arguments, ToolContext context)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var oldString = ArgumentReader.RequiredText(arguments, "old_string");
         var newString = ArgumentReader.RequiredText(arguments, "new_string", allowEmpty: true);

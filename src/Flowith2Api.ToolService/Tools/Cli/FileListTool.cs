@@ -28,7 +28,7 @@ public sealed class FileListTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         var recursive = ArgumentReader.OptionalFlag(arguments, "recursive");
         FileText.RequireDirectory(path);

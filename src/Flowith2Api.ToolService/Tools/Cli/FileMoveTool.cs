@@ -26,7 +26,7 @@ public sealed class FileMoveTool : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var source = workspace.Resolve(ArgumentReader.RequiredText(arguments, "source"));
         var destination = workspace.Resolve(ArgumentReader.RequiredText(arguments, "destination"));
         FileText.RequireNotRoot(source, "source");

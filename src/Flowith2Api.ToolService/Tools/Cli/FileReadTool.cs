@@ -30,7 +30,7 @@ public sealed class FileReadTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var offset = ArgumentReader.OptionalInt(arguments, "offset", 1);
         var limit = ArgumentReader.OptionalInt(arguments, "limit", 1);

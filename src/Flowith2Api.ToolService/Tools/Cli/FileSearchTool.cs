@@ -31,7 +31,7 @@ public sealed class FileSearchTool : WorkspaceTool
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         var pattern = ArgumentReader.RequiredText(arguments, "pattern");
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         FileText.RequireDirectory(path);
         var byPath = pattern.Contains('/', StringComparison.Ordinal);

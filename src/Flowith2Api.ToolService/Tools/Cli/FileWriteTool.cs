@@ -28,7 +28,7 @@ public sealed class FileWriteTool(IOptions<ToolOptions> options) : WorkspaceTool
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.RequiredText(arguments, "path"));
         var content = ArgumentReader.RequiredText(arguments, "content", allowEmpty: true);
         var append = ArgumentReader.OptionalFlag(arguments, "append");

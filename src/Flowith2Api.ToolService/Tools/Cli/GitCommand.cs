@@ -20,7 +20,7 @@ internal static class GitCommand
         }
 
         WorkspacePath path;
-        using (var workspace = WorkspaceDirectory.Open(context.Workspace))
+        using (var workspace = WorkspaceDirectory.Open(context))
         {
             path = workspace.Resolve(userPath); // only to choose how git is called: git itself runs in the sandbox
         }

@@ -29,7 +29,7 @@ public static class SandboxCommands
     public static SandboxCommand Create(ToolContext context, ToolOptions options, TimeSpan timeout, string program, params IReadOnlyList<string> arguments)
     {
         // Checks that the workspace itself is a plain directory (not a link) before binding it.
-        WorkspaceDirectory.Open(context.Workspace).Dispose();
+        WorkspaceDirectory.Open(context).Dispose();
         return new SandboxCommand
         {
             Program = program,

@@ -39,7 +39,7 @@ public sealed class SearchFilesTool(IOptions<ToolOptions> options) : WorkspaceTo
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
         var query = ArgumentReader.RequiredText(arguments, "query");
-        using var workspace = WorkspaceDirectory.Open(context.Workspace);
+        using var workspace = WorkspaceDirectory.Open(context);
         var path = workspace.Resolve(ArgumentReader.OptionalText(arguments, "path"));
         var useRegex = ArgumentReader.OptionalFlag(arguments, "regex");
         var ignoreCase = ArgumentReader.OptionalFlag(arguments, "ignore_case");

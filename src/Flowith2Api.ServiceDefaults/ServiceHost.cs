@@ -18,6 +18,7 @@ public static class ServiceHost
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        SecretHandover.AddTo(builder.Configuration); // the secrets a sealed process was handed (SecretHandover.SealProcess)
         builder.AddServiceDefaults();
 
         // The Gateway enforces the public body limit; behind it, a service never refuses what the Gateway let through.

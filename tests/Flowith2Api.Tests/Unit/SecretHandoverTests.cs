@@ -25,8 +25,15 @@ public sealed class SecretHandoverTests
         Assert.Equal(
             new Dictionary<string, string>
             {
-                ["INTERNAL_SECRET"] = "s1", ["ConnectionStrings:redis"] = "s2", ["IMAGE_API_KEY"] = "s3", ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=s4",
-                ["ADMIN_KEY"] = "s5", ["API_KEYS"] = "s6", ["FLOWITH_AUTH_TOKENS"] = "s7", ["CREDENTIAL_ENCRYPTION_KEY"] = "s8", ["ConnectionStrings:admindb"] = "s9",
+                ["INTERNAL_SECRET"] = "s1",
+                ["ConnectionStrings:redis"] = "s2",
+                ["IMAGE_API_KEY"] = "s3",
+                ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=s4",
+                ["ADMIN_KEY"] = "s5",
+                ["API_KEYS"] = "s6",
+                ["FLOWITH_AUTH_TOKENS"] = "s7",
+                ["CREDENTIAL_ENCRYPTION_KEY"] = "s8",
+                ["ConnectionStrings:admindb"] = "s9",
             }.OrderBy(p => p.Key),
             secrets.OrderBy(p => p.Key));
         Assert.Equal(["CLI_WORKSPACE", "PATH"], rest.Keys.Order());

@@ -61,6 +61,7 @@ public static class SettingsCatalog
         new("Operations", ShutdownDrain.DrainSecondsSetting, "30", All, "After SIGTERM, how long open requests and streams may finish before they are ended with a proper final event."),
         new("Operations", ShutdownDrain.DelaySecondsSetting, "0 (5 in the Kubernetes manifests)", All, "After SIGTERM, how long a service keeps serving while reporting not ready, so load balancers stop sending."),
         new("Operations", "OTEL_EXPORTER_OTLP_ENDPOINT", "", All, "OpenTelemetry collector (the Aspire dashboard sets it); traces, metrics and logs are exported there."),
+        new("Operations", "OTEL_EXPORTER_OTLP_HEADERS", "", All, "Headers for the collector, such as its API key (the Aspire dashboard sets it); a secret: the ToolService keeps it out of its environment."),
         new("Operations", "Gateway__MaxRequestBodyBytes", "33554432", "Gateway", "Largest request body (413 beyond)."),
         new("Operations", "Gateway__StreamActivityTimeout", "00:10:00", "Gateway", "Longest silence on a forwarded chat or tool call (the ChatService keeps streams alive)."),
         new("Operations", "Gateway__AdminActivityTimeout", "00:02:00", "Gateway", "Longest silence on a forwarded admin call."),

@@ -61,6 +61,13 @@ public sealed record ConversationRequest
     /// <summary>False: at most one tool call per answer.</summary>
     public bool ParallelToolCalls { get; init; } = true;
 
+    /// <summary>
+    /// Server tools the client asked for by name in its own dialect (a hosted tool: Responses <c>web_search</c>,
+    /// Anthropic <c>web_search_…</c> or <c>code_execution_…</c>, Chat Completions <c>web_search_options</c>): offered to
+    /// the model even when <c>MCP_TOOLS</c> names none.
+    /// </summary>
+    public IReadOnlySet<string> RequestedServerTools { get; init; } = new HashSet<string>();
+
     /// <summary>True when tools are offered and the client did not forbid calling them.</summary>
     public bool ToolsActive => Tools.Count > 0 && ToolChoice.Mode != ToolChoiceMode.None;
 

@@ -56,22 +56,29 @@ public sealed class LoopState
 public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient tools, IOptionsMonitor<ServerToolOptions> options,
     IOptionsMonitor<ChatOptions> chat, ILogger<ToolLoop> logger)
 {
-    /// <summary>Adds the server tools to the request; returns their names (empty when none are offered).</summary>
+    /// <summary>
+    /// Adds the server tools to the request; returns their names (empty when none are offered). They are offered when
+    /// <c>MCP_TOOLS</c> names them or CLI mode is on (all the enabled ones), or when the request asks for one by a
+    /// hosted tool of its dialect (that one) — as in the original project, a plain chat carries no tool prompt.
+    /// </summary>
     public async Task<(ConversationRequest Request, IReadOnlySet<string> ServerTools)> OfferAsync(ConversationRequest request, CancellationToken cancellationToken)
     {
-        if (request.ToolChoice.Mode == ToolChoiceMode.None)
+        var settings = options.CurrentValue;
+        var offerAll = settings.CliMode || settings.AllowedTools.Count > 0;
+        if (request.ToolChoice.Mode == ToolChoiceMode.None || !offerAll && request.RequestedServerTools.Count == 0)
         {
             return (request, EmptySet);
         }
 
         var clientNames = request.Tools.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var server = (await tools.ToolsAsync(cancellationToken)).Where(t => !clientNames.Contains(t.Name)).ToList();
+        var server = (await tools.ToolsAsync(cancellationToken))
+            .Where(t => !clientNames.Contains(t.Name) && (offerAll || request.RequestedServerTools.Contains(t.Name)))
+            .ToList();
         if (server.Count == 0)
         {
             return (request, EmptySet);
         }
 
-        var settings = options.CurrentValue;
         var messages = request.Messages.ToList();
         var prompts = new[] { settings.McpPrompt, settings.CliMode ? settings.CliPrompt : null }.Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
         if (prompts.Count > 0)

@@ -20,6 +20,12 @@ public sealed class ServerToolOptions
 
     public bool CliMode { get; set; }
 
+    /// <summary>
+    /// The <c>MCP_TOOLS</c> allow-list. When it names tools (or in CLI mode) the enabled server tools are described to
+    /// the model in every request; otherwise only those a request asks for (costly prompt text is never added unasked).
+    /// </summary>
+    public IReadOnlyList<string> AllowedTools { get; set; } = [];
+
     /// <summary>Where the ToolService is (service discovery name by default).</summary>
     public Uri ToolServiceUri { get; set; } = new("http://tool-service");
 
@@ -31,6 +37,7 @@ public sealed class ServerToolOptions
     {
         options.Enabled = SeedSettings.ParseBool(configuration[SeedSettings.EnableMcp], options.Enabled);
         options.CliMode = SeedSettings.ParseBool(configuration[SeedSettings.EnableCliMode], options.CliMode);
+        options.AllowedTools = SeedSettings.SplitList(configuration[SeedSettings.McpTools]);
         options.MaxRounds = Math.Clamp(ChatOptions.ReadInt(configuration, "MAX_TOOL_ROUNDS", options.MaxRounds), 1, 20);
         options.McpPrompt = configuration[SeedSettings.McpPrompt] is { Length: > 0 } mcp ? mcp : null;
         options.CliPrompt = configuration[SeedSettings.CliPrompt] is { Length: > 0 } cli ? cli : null;

@@ -44,8 +44,14 @@ public sealed record GatewayClusterOptions
     /// <summary>Collect every log line of every service (at Trace level) for tests that scan them.</summary>
     public CapturedLogs? Logs { get; init; }
 
-    /// <summary>Offer the ToolService's tools to the model (off by default so prompts stay exactly what tests expect).</summary>
-    public bool ServerTools { get; init; }
+    /// <summary>
+    /// <c>MCP_TOOLS</c> for the ChatService and the ToolService: the server tools described to the model in every
+    /// request. Null leaves it unset, as the product ships (server tools only when a request asks for one).
+    /// </summary>
+    public string? McpTools { get; init; }
+
+    /// <summary>Changes to the ToolService's services (e.g. a sandbox that is not available).</summary>
+    public Action<WebApplicationBuilder>? ConfigureToolService { get; init; }
 
     /// <summary>Retry backoff for tests: short, so retries do not slow the suite.</summary>
     public int RetryBackoffMs { get; init; } = 5;
@@ -139,8 +145,13 @@ public sealed class GatewayCluster : IAsyncDisposable
                 .. common,
                 $"--services:admin-service:http:0={AdminServiceUri}",
                 .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
+                .. options.McpTools is null ? Array.Empty<string>() : [$"--MCP_TOOLS={options.McpTools}"],
                 .. options.ToolSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
-            ], _configureLogging));
+            ], builder =>
+            {
+                _configureLogging?.Invoke(builder);
+                options.ConfigureToolService?.Invoke(builder);
+            }));
         string[] chatArgs =
         [
             .. common,
@@ -150,7 +161,7 @@ public sealed class GatewayCluster : IAsyncDisposable
             $"--UPSTREAM_RETRY_BACKOFF_MS={options.RetryBackoffMs}",
             $"--services:tool-service:http:0={ToolServiceUri}",
             $"--services:admin-service:http:0={AdminServiceUri}",
-            $"--ENABLE_MCP={(options.ServerTools ? "true" : "false")}",
+            .. options.McpTools is null ? Array.Empty<string>() : [$"--MCP_TOOLS={options.McpTools}"],
             .. options.Redis is null ? Array.Empty<string>() : [$"--ConnectionStrings:redis={options.Redis}", $"--REDIS_KEY_PREFIX={redisPrefix}"],
             .. options.ChatSettings.Select(kv => $"--{kv.Key}={kv.Value}"),
         ];

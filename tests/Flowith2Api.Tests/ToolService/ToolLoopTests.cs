@@ -24,7 +24,7 @@ public sealed class ToolLoopTests
         var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
         {
             FlowithTokens = Token,
-            ServerTools = true,
+            McpTools = "web_search",
             ToolSettings = new Dictionary<string, string> { ["SEARCH_URL"] = search.Uri.ToString(), ["OUTBOUND_ALLOWED_HOSTS"] = search.HostAndPort },
         });
         cluster.Fake.Scenarios.Enqueue(Token,

@@ -54,7 +54,7 @@ public static class AnthropicRequestMapper
             messages.Add(new ConversationMessage(ConversationRole.System, system));
         }
 
-        var toolsError = ReadTools(body.Tools, out var tools);
+        var toolsError = ReadTools(body.Tools, out var tools, out var requestedServerTools);
         if (toolsError is not null)
         {
             return toolsError;
@@ -87,6 +87,7 @@ public static class AnthropicRequestMapper
             TopP = body.TopP,
             Stop = body.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToList() ?? [],
             Tools = tools,
+            RequestedServerTools = requestedServerTools,
             ToolChoice = choice,
             ParallelToolCalls = parallel,
             WantsReasoning = body.Thinking is { ValueKind: JsonValueKind.Object } thinking
@@ -300,9 +301,11 @@ public static class AnthropicRequestMapper
         && type.GetString() is "base64" or "url" or "file" or "text" or "content";
 
     /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
-    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
+    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
         tools = [];
+        var requested = new HashSet<string>(StringComparer.Ordinal);
+        requestedServerTools = requested;
         if (source is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -320,7 +323,13 @@ public static class AnthropicRequestMapper
             var path = $"tools.{index++}";
             if (IsAnthropicServerTool(tool))
             {
-                continue; // run by Anthropic's servers, not the client: left to our server tools (a web search when enabled)
+                // Run by Anthropic's servers, not the client: left to our server tools of the same kind, when enabled.
+                if (ServerToolFor(tool) is { } serverTool)
+                {
+                    requested.Add(serverTool);
+                }
+
+                continue;
             }
 
             if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
@@ -353,6 +362,14 @@ public static class AnthropicRequestMapper
         && type.GetString() is { } value
         && (value.StartsWith("web_search_", StringComparison.Ordinal) || value.StartsWith("web_fetch_", StringComparison.Ordinal)
             || value.StartsWith("code_execution_", StringComparison.Ordinal));
+
+    /// <summary>Our server tool standing in for one of Anthropic's (none for web_fetch: there is no such tool here).</summary>
+    private static string? ServerToolFor(JsonElement tool) => tool.GetProperty("type").GetString() switch
+    {
+        { } type when type.StartsWith("web_search_", StringComparison.Ordinal) => ServerToolNames.WebSearch,
+        { } type when type.StartsWith("code_execution_", StringComparison.Ordinal) => ServerToolNames.CodeInterpreter,
+        _ => null,
+    };
 
     /// <param name="declared">The tools as sent: a choice of a server tool (left out of <paramref name="tools"/>) is left to the model.</param>
     private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, JsonElement? declared, out ToolChoice choice,

@@ -18,6 +18,9 @@ public sealed class OpenAIChatRequest
     [JsonPropertyName("stop")] public JsonElement? Stop { get; set; }
     [JsonPropertyName("tools")] public JsonElement? Tools { get; set; }
     [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; set; }
+
+    /// <summary>Chat Completions' web search (for search models): asks for the server's web_search tool.</summary>
+    [JsonPropertyName("web_search_options")] public JsonElement? WebSearchOptions { get; set; }
     [JsonPropertyName("parallel_tool_calls")] public bool? ParallelToolCalls { get; set; }
     [JsonPropertyName("response_format")] public JsonElement? ResponseFormat { get; set; }
     [JsonPropertyName("reasoning_effort")] public string? ReasoningEffort { get; set; }

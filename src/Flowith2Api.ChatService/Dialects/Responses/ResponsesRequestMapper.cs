@@ -45,7 +45,7 @@ public static class ResponsesRequestMapper
             return formatError;
         }
 
-        var toolsError = ReadTools(body.Tools, out var tools);
+        var toolsError = ReadTools(body.Tools, out var tools, out var requestedServerTools);
         if (toolsError is not null)
         {
             return toolsError;
@@ -86,6 +86,7 @@ public static class ResponsesRequestMapper
             TopP = body.TopP,
             FormatInstruction = formatInstruction,
             Tools = tools,
+            RequestedServerTools = requestedServerTools,
             ToolChoice = toolChoice,
             ParallelToolCalls = body.ParallelToolCalls ?? true,
             WantsReasoning = body.Reasoning?.Effort is { } wanted && wanted is not ("none" or "minimal"),
@@ -252,9 +253,11 @@ public static class ResponsesRequestMapper
     /// names, and a call names its namespace again). The hosted <c>web_search</c> tool is accepted and left to the server
     /// tools (a web search when they are enabled); other hosted tools are refused.
     /// </summary>
-    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
+    private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
         tools = [];
+        var requested = new HashSet<string>(StringComparer.Ordinal);
+        requestedServerTools = requested;
         if (source is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -273,6 +276,7 @@ public static class ResponsesRequestMapper
             var type = TypeOf(tool);
             if (type == "web_search" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true) // _preview and dated versions
             {
+                requested.Add(ServerToolNames.WebSearch);
                 continue;
             }
 

@@ -10,7 +10,7 @@ namespace Flowith2Api.ToolService.Tools.Builtin;
 /// code_interpreter: runs a Python or JavaScript snippet in the sandbox, in the caller's workspace, and reports its
 /// output and the workspace files it created or changed.
 /// </summary>
-public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> options) : WorkspaceTool
+public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> options) : SandboxedTool(sandbox)
 {
     /// <summary>
     /// Scripts are written to the workspace root (so the code can import or require its neighbours) under this
@@ -46,7 +46,7 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
 
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        if (SandboxCommands.RefusalIfUnavailable(sandbox) is { } refusal)
+        if (SandboxCommands.RefusalIfUnavailable(Sandbox) is { } refusal)
         {
             return refusal;
         }
@@ -75,7 +75,7 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
         try
         {
             var command = SandboxCommands.Create(context, settings, timeout, program, [.. flags, script.SandboxPath]);
-            var result = await sandbox.RunAsync(command, cancellationToken);
+            var result = await Sandbox.RunAsync(command, cancellationToken);
             var created = Snapshot(workspace, root)
                 .Where(entry => entry.Key != script.RelativePath && (!before.TryGetValue(entry.Key, out var old) || old != entry.Value))
                 .Select(entry => entry.Key)

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ToolService.Tools.Cli;
 
 /// <summary>bash_execute: <c>bash -c command</c> in the sandbox, in the caller's workspace.</summary>
-public sealed class BashExecuteTool(ISandbox sandbox, IOptions<ToolOptions> options) : WorkspaceTool
+public sealed class BashExecuteTool(ISandbox sandbox, IOptions<ToolOptions> options) : SandboxedTool(sandbox)
 {
     private static readonly JsonElement Schema = ToolArgs.Schema($$"""
         {
@@ -29,7 +29,7 @@ public sealed class BashExecuteTool(ISandbox sandbox, IOptions<ToolOptions> opti
 
     protected override async Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken)
     {
-        if (SandboxCommands.RefusalIfUnavailable(sandbox) is { } refusal)
+        if (SandboxCommands.RefusalIfUnavailable(Sandbox) is { } refusal)
         {
             return refusal;
         }
@@ -42,7 +42,7 @@ public sealed class BashExecuteTool(ISandbox sandbox, IOptions<ToolOptions> opti
 
         var settings = options.Value;
         var timeout = SandboxCommands.Timeout(arguments, settings);
-        var result = await sandbox.RunAsync(SandboxCommands.Create(context, settings, timeout, "bash", "-c", command), cancellationToken);
+        var result = await Sandbox.RunAsync(SandboxCommands.Create(context, settings, timeout, "bash", "-c", command), cancellationToken);
         return ToolResult.Json(SandboxCommands.ToOutput(result), CliJsonContext.Default.CommandOutput);
     }
 }

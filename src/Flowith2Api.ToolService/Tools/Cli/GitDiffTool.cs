@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ToolService.Tools.Cli;
 
 /// <summary>git_diff: unstaged (or staged) changes of a repository in the workspace, run in the sandbox.</summary>
-public sealed class GitDiffTool(ISandbox sandbox, IOptions<ToolOptions> options) : WorkspaceTool
+public sealed class GitDiffTool(ISandbox sandbox, IOptions<ToolOptions> options) : SandboxedTool(sandbox)
 {
     private static readonly JsonElement Schema = ToolArgs.Schema("""
         {
@@ -29,6 +29,6 @@ public sealed class GitDiffTool(ISandbox sandbox, IOptions<ToolOptions> options)
         var path = ArgumentReader.OptionalText(arguments, "path");
         var staged = ArgumentReader.OptionalFlag(arguments, "staged");
         string[] gitArguments = staged ? ["diff", "--no-ext-diff", "--staged"] : ["diff", "--no-ext-diff"];
-        return GitCommand.RunAsync(sandbox, options.Value, context, path, gitArguments, staged ? "No staged changes." : "No unstaged changes.", cancellationToken);
+        return GitCommand.RunAsync(Sandbox, options.Value, context, path, gitArguments, staged ? "No staged changes." : "No unstaged changes.", cancellationToken);
     }
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ToolService.Tools.Cli;
 
 /// <summary>git_status: <c>git status</c> of the repository holding a workspace path, run in the sandbox.</summary>
-public sealed class GitStatusTool(ISandbox sandbox, IOptions<ToolOptions> options) : WorkspaceTool
+public sealed class GitStatusTool(ISandbox sandbox, IOptions<ToolOptions> options) : SandboxedTool(sandbox)
 {
     private static readonly JsonElement Schema = ToolArgs.Schema("""
         {
@@ -24,5 +24,5 @@ public sealed class GitStatusTool(ISandbox sandbox, IOptions<ToolOptions> option
     public override JsonElement InputSchema => Schema;
 
     protected override Task<ToolResult> RunAsync(JsonElement arguments, ToolContext context, CancellationToken cancellationToken) =>
-        GitCommand.RunAsync(sandbox, options.Value, context, ArgumentReader.OptionalText(arguments, "path"), ["status"], "", cancellationToken);
+        GitCommand.RunAsync(Sandbox, options.Value, context, ArgumentReader.OptionalText(arguments, "path"), ["status"], "", cancellationToken);
 }

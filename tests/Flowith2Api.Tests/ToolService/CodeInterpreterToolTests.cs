@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Flowith2Api.ToolService.Tools;
 using Flowith2Api.ToolService.Tools.Builtin;
 using static Flowith2Api.Tests.ToolService.ToolHarness;
@@ -87,19 +89,36 @@ public sealed class CodeInterpreterToolTests : IDisposable
     }
 
     [Fact]
-    public async Task The_code_has_no_network()
+    public async Task The_code_cannot_reach_a_listener_on_the_host()
     {
         var h = _harness;
-        const string code = """
+        using var listener = new TcpListener(IPAddress.Any, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        // The listener is reachable from the host, on loopback and on the host's own addresses.
+        var addresses = new List<IPAddress> { IPAddress.Loopback };
+        addresses.AddRange(Dns.GetHostAddresses(Dns.GetHostName()).Where(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)));
+        foreach (var address in addresses)
+        {
+            using var control = new TcpClient();
+            await control.ConnectAsync(address, port).WaitAsync(TimeSpan.FromSeconds(10));
+            using var accepted = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var targets = string.Join(", ", addresses.Select(a => $"\"{a}\""));
+        var code = $$"""
             import socket
-            try:
-                socket.create_connection(("127.0.0.1", 9), timeout=2)
-                print("CONNECTED")
-            except OSError as e:
-                print("refused")
+            for host in [{{targets}}]:
+                try:
+                    socket.create_connection((host, {{port}}), timeout=3)
+                    print("CONNECTED", host)
+                except OSError as e:
+                    print("refused", host)
             """;
         var result = Json(await h.OkAsync(_interpreter, Arguments(new { language = "python", code })));
-        Assert.Equal("refused\n", result.GetProperty("stdout").GetString());
+        var stdout = result.GetProperty("stdout").GetString()!;
+        Assert.Equal(string.Concat(addresses.Select(a => $"refused {a}\n")), stdout);
+        Assert.False(listener.Pending(), "something reached the host's listener from the sandbox");
     }
 
     [Fact]

@@ -19,6 +19,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     public Uri GatewayUri { get; private set; } = null!;
 
+    /// <summary>This run's data directory (DATA_DIR).</summary>
+    public string DataDirectory => _dataDirectory;
+
     public async Task InitializeAsync()
     {
         var port = FreePort();

@@ -66,7 +66,7 @@ public sealed record ConversationRequest
     /// Anthropic <c>web_search_…</c> or <c>code_execution_…</c>, Chat Completions <c>web_search_options</c>): offered to
     /// the model even when <c>MCP_TOOLS</c> names none.
     /// </summary>
-    public IReadOnlySet<string> RequestedServerTools { get; init; } = new HashSet<string>();
+    public IReadOnlySet<string> RequestedServerTools { get; init; } = ServerToolNames.None;
 
     /// <summary>True when tools are offered and the client did not forbid calling them.</summary>
     public bool ToolsActive => Tools.Count > 0 && ToolChoice.Mode != ToolChoiceMode.None;

@@ -304,8 +304,7 @@ public static class AnthropicRequestMapper
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
         tools = [];
-        var requested = new HashSet<string>(StringComparer.Ordinal);
-        requestedServerTools = requested;
+        requestedServerTools = ServerToolNames.None;
         if (source is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -326,7 +325,7 @@ public static class AnthropicRequestMapper
                 // Run by Anthropic's servers, not the client: left to our server tools of the same kind, when enabled.
                 if (ServerToolFor(tool) is { } serverTool)
                 {
-                    requested.Add(serverTool);
+                    requestedServerTools = ServerToolNames.With(requestedServerTools, serverTool);
                 }
 
                 continue;

@@ -97,9 +97,7 @@ public static class OpenAIRequestMapper
             Stop = stop,
             FormatInstruction = formatInstruction,
             Tools = tools,
-            RequestedServerTools = body.WebSearchOptions is { ValueKind: JsonValueKind.Object }
-                ? new HashSet<string>(StringComparer.Ordinal) { ServerToolNames.WebSearch }
-                : new HashSet<string>(),
+            RequestedServerTools = body.WebSearchOptions is { ValueKind: JsonValueKind.Object } ? ServerToolNames.WebSearchOnly : ServerToolNames.None,
             ToolChoice = toolChoice,
             ParallelToolCalls = body.ParallelToolCalls ?? true,
             WantsReasoning = body.ReasoningEffort is { } effort && effort is not ("none" or "minimal"),

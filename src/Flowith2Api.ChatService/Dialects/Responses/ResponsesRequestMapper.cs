@@ -256,8 +256,7 @@ public static class ResponsesRequestMapper
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
         tools = [];
-        var requested = new HashSet<string>(StringComparer.Ordinal);
-        requestedServerTools = requested;
+        requestedServerTools = ServerToolNames.None;
         if (source is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -276,7 +275,7 @@ public static class ResponsesRequestMapper
             var type = TypeOf(tool);
             if (type == "web_search" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true) // _preview and dated versions
             {
-                requested.Add(ServerToolNames.WebSearch);
+                requestedServerTools = ServerToolNames.With(requestedServerTools, ServerToolNames.WebSearch);
                 continue;
             }
 

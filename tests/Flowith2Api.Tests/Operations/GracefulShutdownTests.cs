@@ -102,72 +102,25 @@ public sealed class GracefulShutdownTests
     /// <summary>The ChatService's own build output run as a child process, so a real SIGTERM can reach it.</summary>
     private sealed class ChatServiceProcess : IAsyncDisposable
     {
-        private readonly Process _process;
-        private readonly Uri _uri;
+        private readonly ServiceProcess _service;
         private readonly CancellationTokenSource _watch = new();
         private Task _watcher = Task.CompletedTask;
 
-        private ChatServiceProcess(Process process, Uri uri)
-        {
-            _process = process;
-            _uri = uri;
-        }
+        private ChatServiceProcess(ServiceProcess service) => _service = service;
 
         public bool SawNotReady { get; private set; }
 
-        public static async Task<ChatServiceProcess> StartAsync(Uri fake, int drainSeconds, int delaySeconds)
-        {
-            var dll = Path.Combine(TestEnvironment.RepositoryRoot, "src", "Flowith2Api.ChatService", "bin", TestEnvironment.Configuration, "net10.0", "Flowith2Api.ChatService.dll");
-            Assert.True(File.Exists(dll), $"{dll} is built with the tests");
-            var port = TestEnvironment.FreePort();
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[]
-            {
-                dll, $"--urls=http://127.0.0.1:{port}", $"--INTERNAL_SECRET={GatewayCluster.InternalSecret}", $"--FLOWITH_BASE={fake}",
+        public static async Task<ChatServiceProcess> StartAsync(Uri fake, int drainSeconds, int delaySeconds) =>
+            new(await ServiceProcess.StartAsync("Flowith2Api.ChatService",
+            [
+                $"--INTERNAL_SECRET={GatewayCluster.InternalSecret}", $"--FLOWITH_BASE={fake}",
                 "--FLOWITH_AUTH_TOKENS=flo_shutdown_test_credential", "--ENABLE_MCP=false", "--LOG_LEVEL=warn",
                 $"--SHUTDOWN_DRAIN_SECONDS={drainSeconds}", $"--SHUTDOWN_DELAY_SECONDS={delaySeconds}",
-            })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            var process = Process.Start(info)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var service = new ChatServiceProcess(process, new Uri($"http://127.0.0.1:{port}/"));
-            using var probe = new HttpClient { BaseAddress = service._uri, Timeout = TimeSpan.FromSeconds(2) };
-            var deadline = Stopwatch.StartNew();
-            while (true)
-            {
-                try
-                {
-                    if ((await probe.GetAsync("/health")).IsSuccessStatusCode)
-                    {
-                        return service;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                catch (TaskCanceledException)
-                {
-                }
-
-                if (process.HasExited || deadline.Elapsed > TimeSpan.FromSeconds(60))
-                {
-                    await service.DisposeAsync();
-                    throw new InvalidOperationException("The ChatService process did not become healthy.");
-                }
-
-                await Task.Delay(100);
-            }
-        }
+            ]));
 
         public HttpClient CreateClient()
         {
-            var client = new HttpClient { BaseAddress = _uri, Timeout = TimeSpan.FromSeconds(60) };
+            var client = new HttpClient { BaseAddress = _service.Uri, Timeout = TimeSpan.FromSeconds(60) };
             client.DefaultRequestHeaders.Add("x-flowith2api-internal", GatewayCluster.InternalSecret);
             return client;
         }
@@ -175,15 +128,15 @@ public sealed class GracefulShutdownTests
         /// <summary>Sends SIGTERM and watches /health until the process stops answering.</summary>
         public void Terminate()
         {
-            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", ["-TERM", _service.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 kill.WaitForExit();
             }
 
             _watcher = Task.Run(async () =>
             {
-                using var probe = new HttpClient { BaseAddress = _uri, Timeout = TimeSpan.FromSeconds(1) };
-                while (!_watch.IsCancellationRequested && !_process.HasExited)
+                using var probe = new HttpClient { BaseAddress = _service.Uri, Timeout = TimeSpan.FromSeconds(1) };
+                while (!_watch.IsCancellationRequested && !_service.Process.HasExited)
                 {
                     try
                     {
@@ -199,31 +152,13 @@ public sealed class GracefulShutdownTests
             });
         }
 
-        public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await _process.WaitForExitAsync(cts.Token);
-                return true;
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-        }
+        public Task<bool> WaitForExitAsync(TimeSpan timeout) => _service.WaitForExitAsync(timeout);
 
         public async ValueTask DisposeAsync()
         {
             await _watch.CancelAsync();
             await _watcher;
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                await _process.WaitForExitAsync();
-            }
-
-            _process.Dispose();
+            await _service.DisposeAsync();
             _watch.Dispose();
         }
     }

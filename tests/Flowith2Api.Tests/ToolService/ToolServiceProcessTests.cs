@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Flowith2Api.Tests.Infrastructure;
@@ -21,32 +20,19 @@ public sealed class ToolServiceProcessTests
     public async Task The_tool_service_keeps_no_secret_in_its_environment_or_command_line_yet_knows_them()
     {
         var workspace = Directory.CreateTempSubdirectory("f2a-process-ws-").FullName;
-        var dll = Path.Combine(TestEnvironment.RepositoryRoot, "src", "Flowith2Api.ToolService", "bin", TestEnvironment.Configuration, "net10.0", "Flowith2Api.ToolService.dll");
-        Assert.True(File.Exists(dll), $"{dll} is built with the tests");
-        var port = TestEnvironment.FreePort();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { dll, $"--urls=http://127.0.0.1:{port}", $"--ADMIN_KEY={AdminKey}", "--LOG_LEVEL=warn" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["INTERNAL_SECRET"] = Internal;
-        info.Environment["IMAGE_API_KEY"] = ImageKey;
-        info.Environment["ConnectionStrings__unused"] = Connection;
-        info.Environment["ENABLE_CLI_MODE"] = "true";
-        info.Environment["CLI_WORKSPACE"] = workspace;
-        using var process = Process.Start(info)!;
-        var errors = new StringBuilder();
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitHealthyAsync(http, process);
-
-            var pid = process.Id;
+            await using var service = await ServiceProcess.StartAsync("Flowith2Api.ToolService", [$"--ADMIN_KEY={AdminKey}", "--LOG_LEVEL=warn"],
+                new Dictionary<string, string>
+                {
+                    ["INTERNAL_SECRET"] = Internal,
+                    ["IMAGE_API_KEY"] = ImageKey,
+                    ["ConnectionStrings__unused"] = Connection,
+                    ["ENABLE_CLI_MODE"] = "true",
+                    ["CLI_WORKSPACE"] = workspace,
+                });
+            using var http = new HttpClient { BaseAddress = service.Uri, Timeout = TimeSpan.FromSeconds(30) };
+            var pid = service.Process.Id;
             var environment = await File.ReadAllTextAsync($"/proc/{pid}/environ");
             var commandLine = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
             foreach (var secret in new[] { Internal, ImageKey, Connection, AdminKey })
@@ -56,7 +42,7 @@ public sealed class ToolServiceProcessTests
             }
 
             Assert.Contains($"CLI_WORKSPACE={workspace}", environment, StringComparison.Ordinal); // the rest of the environment stays
-            Assert.DoesNotContain("secrets stay", errors.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("secrets stay", service.Errors, StringComparison.Ordinal);
             foreach (var descriptor in Directory.GetFiles($"/proc/{pid}/fd"))
             {
                 Assert.DoesNotContain("flowith2api-secrets", new FileInfo(descriptor).LinkTarget ?? "", StringComparison.Ordinal);
@@ -87,36 +73,7 @@ public sealed class ToolServiceProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            }
-
             Directory.Delete(workspace, recursive: true);
-        }
-    }
-
-    private static async Task WaitHealthyAsync(HttpClient http, Process process)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                using var health = await http.GetAsync("/health");
-                if (health.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-            }
-
-            Assert.False(process.HasExited, "the tool service exited");
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), "the tool service did not become healthy");
-            await Task.Delay(100);
         }
     }
 }

@@ -21,6 +21,8 @@ public static class SecretHandover
     /// <summary>The variable that tells the re-executed process which descriptor holds its secrets.</summary>
     public const string DescriptorVariable = "FLOWITH2API_SECRETS_FD";
 
+    private const int FDupFd = 0;
+
     private static Dictionary<string, string?>? _received;
 
     /// <summary>The secrets handed over at start (configuration keys with ':'), empty when none were.</summary>
@@ -39,7 +41,8 @@ public static class SecretHandover
 
         if (Environment.GetEnvironmentVariable(DescriptorVariable) is { } descriptor)
         {
-            _received = Receive(descriptor);
+            // Started to receive secrets: without them (the internal secret among them) it must not run at all.
+            _received = Receive(descriptor) ?? Fail($"the secrets handed over in descriptor {descriptor} could not be read");
             Environment.SetEnvironmentVariable(DescriptorVariable, null);
             return;
         }
@@ -58,6 +61,14 @@ public static class SecretHandover
         }
 
         var fd = NativeMethods.MemfdCreate("flowith2api-secrets", 0); // inherited across exec on purpose
+        if (fd is >= 0 and < 3)
+        {
+            // Started with a standard stream closed: keep the secrets off descriptors 0-2, which the new image reopens.
+            var moved = NativeMethods.Fcntl(fd, FDupFd, 3);
+            _ = NativeMethods.Close(fd);
+            fd = moved;
+        }
+
         if (fd < 0)
         {
             Warn($"memfd_create failed (errno {Marshal.GetLastPInvokeError()})");
@@ -68,6 +79,7 @@ public static class SecretHandover
         RandomAccess.Write(memory, JsonSerializer.SerializeToUtf8Bytes(secrets, SecretHandoverJsonContext.Default.DictionaryStringString), 0);
         environment[DescriptorVariable] = fd.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] argv = [.. commandLine.Take(commandLine.Count - args.Length), .. arguments];
+        RemoveDiagnosticsSocket();
         Exec("/proc/self/exe", argv, [.. environment.Select(pair => $"{pair.Key}={pair.Value}")]);
         Warn($"execve failed (errno {Marshal.GetLastPInvokeError()})");
     }
@@ -87,15 +99,21 @@ public static class SecretHandover
     /// </summary>
     public static bool IsSecret(string name)
     {
-        var key = name.Replace("__", ":", StringComparison.Ordinal);
+        var key = ConfigurationKey(name);
         return key.StartsWith("ConnectionStrings:", StringComparison.OrdinalIgnoreCase)
-            || SeedSettings.Secrets.Contains(key, StringComparer.OrdinalIgnoreCase)
-            || SeedSettings.ToolSecrets.Contains(key, StringComparer.OrdinalIgnoreCase)
-            || key.Equals(SeedSettings.InternalSecret, StringComparison.OrdinalIgnoreCase)
-            || key.Equals(SeedSettings.RedisUrl, StringComparison.OrdinalIgnoreCase)
-            || key.Equals("CREDENTIAL_ENCRYPTION_KEY", StringComparison.OrdinalIgnoreCase)
-            || key.Equals("OTEL_EXPORTER_OTLP_HEADERS", StringComparison.OrdinalIgnoreCase);
+            || Redaction.SecretSettingNames.Contains(key, StringComparer.OrdinalIgnoreCase)
+            || OtherSecrets.Contains(key, StringComparer.OrdinalIgnoreCase);
     }
+
+    /// <summary>Secret settings beyond the ones redaction masks by value: whole connection URIs and exporter headers.</summary>
+    private static readonly string[] OtherSecrets = [SeedSettings.RedisUrl, "REDIS_URI", "OTEL_EXPORTER_OTLP_HEADERS"];
+
+    /// <summary>The environment prefixes .NET strips: the host's, and the Azure-style connection strings.</summary>
+    private static readonly string[] HostPrefixes = ["DOTNET_", "ASPNETCORE_"];
+
+    private static readonly string[] ConnectionStringPrefixes =
+        ["CUSTOMCONNSTR_", "SQLCONNSTR_", "SQLAZURECONNSTR_", "MYSQLCONNSTR_", "POSTGRESQLCONNSTR_", "APIHUBCONNSTR_", "DOCDBCONNSTR_", "EVENTHUBCONNSTR_",
+            "NOTIFICATIONHUBCONNSTR_", "REDISCACHECONNSTR_", "SERVICEBUSCONNSTR_"];
 
     /// <summary>
     /// Separates the secrets (as configuration keys) from the rest of the environment and of the arguments, which
@@ -132,7 +150,7 @@ public static class SecretHandover
                 continue;
             }
 
-            if (equals < 0 && argument.StartsWith("--", StringComparison.Ordinal) && IsSecret(body) && i + 1 < args.Count)
+            if (equals < 0 && (argument.StartsWith("--", StringComparison.Ordinal) || argument.StartsWith('/')) && IsSecret(body) && i + 1 < args.Count)
             {
                 secrets[ConfigurationKey(body)] = args[++i];
                 continue;
@@ -144,13 +162,34 @@ public static class SecretHandover
         return (secrets, rest, arguments);
     }
 
-    private static string ConfigurationKey(string name) => name.Replace("__", ":", StringComparison.Ordinal);
+    /// <summary>The configuration key a variable or argument name stands for, as .NET's providers read it.</summary>
+    private static string ConfigurationKey(string name)
+    {
+        foreach (var prefix in ConnectionStringPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return "ConnectionStrings:" + name[prefix.Length..];
+            }
+        }
 
-    private static Dictionary<string, string?> Receive(string descriptor)
+        foreach (var prefix in HostPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                name = name[prefix.Length..];
+                break;
+            }
+        }
+
+        return name.Replace("__", ":", StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string?>? Receive(string descriptor)
     {
         if (!int.TryParse(descriptor, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var fd) || fd < 3)
         {
-            return [];
+            return null;
         }
 
         using var memory = new SafeFileHandle((IntPtr)fd, ownsHandle: true); // closed at the end of this method
@@ -161,8 +200,40 @@ public static class SecretHandover
             read += count;
         }
 
-        var secrets = JsonSerializer.Deserialize(bytes.AsSpan(0, read), SecretHandoverJsonContext.Default.DictionaryStringString) ?? [];
-        return secrets.ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            var secrets = JsonSerializer.Deserialize(bytes.AsSpan(0, read), SecretHandoverJsonContext.Default.DictionaryStringString);
+            return secrets?.ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.OrdinalIgnoreCase);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The runtime's diagnostics socket is named after the process id and start time, which the new image keeps: the
+    /// old one is removed so the new runtime can listen there (for dotnet-counters, dotnet-trace).
+    /// </summary>
+    private static void RemoveDiagnosticsSocket()
+    {
+        try
+        {
+            foreach (var socket in Directory.EnumerateFiles(Path.GetTempPath(), $"dotnet-diagnostic-{Environment.ProcessId}-*-socket"))
+            {
+                File.Delete(socket);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static Dictionary<string, string?> Fail(string why)
+    {
+        Console.Error.WriteLine($"fatal: {why}; the service does not start without its secrets.");
+        Environment.Exit(78); // EX_CONFIG
+        return [];
     }
 
     private static List<string>? ReadCommandLine()
@@ -217,6 +288,14 @@ public static class SecretHandover
         [DllImport("libc", EntryPoint = "memfd_create", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern int MemfdCreate([MarshalAs(UnmanagedType.LPUTF8Str)] string name, uint flags);
+
+        [DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Fcntl(int fd, int command, int argument);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Close(int fd);
 
         [DllImport("libc", EntryPoint = "execve", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -110,7 +110,7 @@ public sealed class AppHostTests(AppHostFixture fixture) : IClassFixture<AppHost
             .Where(p => p.Environment?.Contains(marker, StringComparison.Ordinal) == true && p.Environment.Contains("FLOWITH2API_SECRETS_FD=", StringComparison.Ordinal))
             .ToList();
         var service = Assert.Single(services);
-        foreach (var secret in new[] { "INTERNAL_SECRET=", "ConnectionStrings__", "IMAGE_API_KEY=", "MCP_SERVERS=", "OTEL_EXPORTER_OTLP_HEADERS=" })
+        foreach (var secret in new[] { "INTERNAL_SECRET=", "ConnectionStrings__", "IMAGE_API_KEY=", "MCP_SERVERS=", "OTEL_EXPORTER_OTLP_HEADERS=", "REDIS_PASSWORD=", "REDIS_URI=" })
         {
             Assert.DoesNotContain(secret, service.Environment, StringComparison.Ordinal);
         }

@@ -8,7 +8,10 @@ namespace Flowith2Api.ToolService.Sandbox;
 /// The Linux calls the workspace needs that .NET does not offer: opening relative to a directory handle
 /// (<c>openat2</c>, <c>openat</c>), and the <c>*at</c> family that acts on one name in a directory without following it.
 /// </summary>
-/// <remarks>The open flags differ between x86-64 and the generic layout (arm64, riscv64); both are here.</remarks>
+/// <remarks>
+/// Two open flags differ by architecture: the generic layout (x86, x86-64, riscv64, loongarch64, s390x) and the one of
+/// arm, arm64 and ppc64le. <see cref="WorkspaceDirectory"/> checks at first use that they behave as they must.
+/// </remarks>
 internal static class LinuxFileCalls
 {
     public const int ENOENT = 2;
@@ -33,8 +36,8 @@ internal static class LinuxFileCalls
     public const int OCloExec = 0x80000;
     public const int OPath = 0x200000;
 
-    public static readonly int ODirectory = IsX64 ? 0x10000 : 0x4000;
-    public static readonly int ONoFollow = IsX64 ? 0x20000 : 0x8000;
+    public static readonly int ODirectory = ArmLayout ? 0x4000 : 0x10000;
+    public static readonly int ONoFollow = ArmLayout ? 0x8000 : 0x20000;
 
     public const int AtFdCwd = -100;
     public const int AtSymlinkNoFollow = 0x100;
@@ -52,9 +55,9 @@ internal static class LinuxFileCalls
     public const ulong ResolveInWorkspace = ResolveBeneath | ResolveNoSymlinks | ResolveNoMagicLinks | ResolveNoXdev;
 
     /// <summary>The openat2 system call number: the same on every architecture (it came after the tables were unified).</summary>
-    private const long SysOpenat2 = 437;
+    private const nint SysOpenat2 = 437;
 
-    private static bool IsX64 => RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.X86;
+    private static bool ArmLayout => RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64 or Architecture.Ppc64le;
 
     /// <summary>A NUL-terminated UTF-8 copy of a path for the native calls.</summary>
     public static byte[] Path(string path)
@@ -89,6 +92,12 @@ internal static class LinuxFileCalls
     public static int Renameat2(SafeFileHandle from, string fromName, SafeFileHandle to, string toName, uint flags) =>
         NativeMethods.Renameat2(Fd(from), Path(fromName), Fd(to), Path(toName), flags);
 
+    /// <summary>Plain <c>renameat</c>, for kernels or filters without <c>renameat2</c>.</summary>
+    public static int Renameat(SafeFileHandle from, string fromName, SafeFileHandle to, string toName) =>
+        NativeMethods.Renameat(Fd(from), Path(fromName), Fd(to), Path(toName));
+
+    public static int Symlinkat(string target, SafeFileHandle directory, string name) => NativeMethods.Symlinkat(Path(target), Fd(directory), Path(name));
+
     public static int Fchmod(SafeFileHandle file, int mode) => NativeMethods.Fchmod(Fd(file), mode);
 
     /// <summary><c>statx</c> of an open descriptor (<c>AT_EMPTY_PATH</c>): what was opened, not what a name points to now.</summary>
@@ -99,19 +108,21 @@ internal static class LinuxFileCalls
     public static int Statx(SafeFileHandle directory, string name, byte[] buffer) =>
         NativeMethods.Statx(Fd(directory), Path(name), AtSymlinkNoFollow, StatxBasicStats, buffer);
 
-    /// <summary>The names in an open directory (not "." and ".."), read through its own descriptor.</summary>
-    public static List<string>? ReadDirectory(SafeFileHandle directory)
+    /// <summary>The names in an open directory (not "." and ".."), read through its own descriptor; null with errno on failure.</summary>
+    public static List<string>? ReadDirectory(SafeFileHandle directory, out int errno)
     {
         // fdopendir takes the descriptor over; give it a copy opened for reading, so the caller's handle stays its own.
         var fd = NativeMethods.Openat(Fd(directory), Path("."), ORdOnly | ODirectory | OCloExec, 0);
         if (fd < 0)
         {
+            errno = Errno;
             return null;
         }
 
         var stream = NativeMethods.Fdopendir(fd);
         if (stream == IntPtr.Zero)
         {
+            errno = Errno;
             _ = NativeMethods.Close(fd);
             return null;
         }
@@ -119,9 +130,17 @@ internal static class LinuxFileCalls
         var names = new List<string>();
         try
         {
-            while (NativeMethods.Readdir(stream) is var entry && entry != IntPtr.Zero)
+            while (true)
             {
-                // struct dirent (glibc, 64-bit): u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] at 19.
+                // A null entry is the end when errno is 0 (the call starts with errno cleared), else a failure.
+                var entry = NativeMethods.Readdir64(stream);
+                if (entry == IntPtr.Zero)
+                {
+                    errno = Errno;
+                    return errno == 0 ? names : null;
+                }
+
+                // struct dirent64 (glibc, every architecture): u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[] at 19.
                 var name = Marshal.PtrToStringUTF8(entry + DirentNameOffset);
                 if (name is not (null or "." or ".."))
                 {
@@ -133,8 +152,6 @@ internal static class LinuxFileCalls
         {
             _ = NativeMethods.Closedir(stream);
         }
-
-        return names;
     }
 
     private const int DirentNameOffset = 19;
@@ -152,7 +169,7 @@ internal static class LinuxFileCalls
     {
         [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern long Syscall(long number, int directory, byte[] path, ref OpenHow how, nuint size);
+        internal static extern nint Syscall(nint number, int directory, byte[] path, ref OpenHow how, nuint size);
 
         [DllImport("libc", EntryPoint = "openat", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
@@ -182,9 +199,17 @@ internal static class LinuxFileCalls
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
         internal static extern IntPtr Fdopendir(int fd);
 
-        [DllImport("libc", EntryPoint = "readdir", SetLastError = true)]
+        [DllImport("libc", EntryPoint = "readdir64", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        internal static extern IntPtr Readdir(IntPtr stream);
+        internal static extern IntPtr Readdir64(IntPtr stream);
+
+        [DllImport("libc", EntryPoint = "renameat", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Renameat(int fromDirectory, byte[] fromName, int toDirectory, byte[] toName);
+
+        [DllImport("libc", EntryPoint = "symlinkat", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        internal static extern int Symlinkat(byte[] target, int directory, byte[] name);
 
         [DllImport("libc", EntryPoint = "closedir", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -17,22 +17,33 @@ public sealed partial class WorkspaceDirectory
         using var parent = CreateDirectories(segments, segments.Count - 1);
         var existing = FileStatus.Of(parent, path.Name);
         var temporary = $".f2a-write-{Guid.NewGuid():N}";
-        using (var file = CreateNew(parent, temporary, path))
+        var renamed = false;
+        try
         {
-            RandomAccess.Write(file, content, 0);
-            if (existing.Kind == FileKind.File && Fchmod(file, existing.Permissions & PermissionBits) != 0)
+            using (var file = CreateNew(parent, temporary, path))
             {
-                throw Failure("Keeping the file's permissions", Errno);
+                RandomAccess.Write(file, content, 0);
+                if (existing.Kind == FileKind.File && Fchmod(file, existing.Permissions & PermissionBits) != 0)
+                {
+                    throw Failure("Keeping the file's permissions", Errno);
+                }
             }
-        }
 
-        if (Renameat2(parent, temporary, parent, path.Name, 0) != 0)
+            if (Rename(parent, temporary, parent, path.Name, noReplace: false) is var errno and not 0)
+            {
+                throw errno is EISDIR or ENOTEMPTY or EEXIST
+                    ? new WorkspacePathException($"{path.Display} exists and is not a regular file.")
+                    : Failure("Writing the file", errno);
+            }
+
+            renamed = true;
+        }
+        finally
         {
-            var errno = Errno;
-            Unlinkat(parent, temporary, 0);
-            throw errno is EISDIR or ENOTEMPTY or EEXIST
-                ? new WorkspacePathException($"{path.Display} exists and is not a regular file.")
-                : Failure("Writing the file", errno);
+            if (!renamed)
+            {
+                Unlinkat(parent, temporary, 0); // never left behind, whatever failed (a full disk, a quota)
+            }
         }
     }
 
@@ -68,21 +79,17 @@ public sealed partial class WorkspaceDirectory
     {
         using var from = OpenDirectory(source.Segments, source.Segments.Count - 1, out var errno) ?? throw Refusal(source.Segments, errno, source);
         using var to = CreateDirectories(destination.Segments, destination.Segments.Count - 1);
-        if (Renameat2(from, source.Name, to, destination.Name, RenameNoReplace) == 0)
+        errno = Rename(from, source.Name, to, destination.Name, noReplace: true);
+        if (errno is EINVAL or ENOSYS)
         {
-            return;
+            // RENAME_NOREPLACE is not there (an old file system, or renameat2 filtered out): the destination is checked
+            // first, inside the workspace, so at worst a name made at the same moment is replaced.
+            errno = FileStatus.Of(to, destination.Name).Exists ? EEXIST : Rename(from, source.Name, to, destination.Name, noReplace: false);
         }
 
-        errno = Errno;
-        if (errno == EINVAL && !FileStatus.Of(to, destination.Name).Exists)
+        if (errno == 0)
         {
-            // A file system without RENAME_NOREPLACE: the destination was checked just now, inside the workspace.
-            if (Renameat2(from, source.Name, to, destination.Name, 0) == 0)
-            {
-                return;
-            }
-
-            errno = Errno;
+            return;
         }
 
         throw errno switch
@@ -118,7 +125,7 @@ public sealed partial class WorkspaceDirectory
         var removed = DeleteContents(directory, path, 1, cancellationToken);
         if (Unlinkat(parent, path.Name, AtRemoveDir) != 0)
         {
-            throw NotRemovable(path, Errno);
+            throw Errno is ENOTEMPTY or EEXIST ? ChangedWhileDeleting(path) : NotRemovable(path, Errno);
         }
 
         return removed;
@@ -131,7 +138,7 @@ public sealed partial class WorkspaceDirectory
             throw new WorkspacePathException($"{top.Display} is nested more than {MaxDepth} directories deep; delete its deepest parts first.");
         }
 
-        var names = ReadDirectory(directory) ?? throw Failure("Listing a directory", Errno);
+        var names = ReadDirectory(directory, out var listError) ?? throw Failure("Listing a directory", listError);
         var removed = 0;
         foreach (var name in names)
         {
@@ -165,7 +172,7 @@ public sealed partial class WorkspaceDirectory
                 removed += DeleteContents(child, top, depth + 1, cancellationToken);
                 if (Unlinkat(directory, name, AtRemoveDir) != 0 && Errno != ENOENT)
                 {
-                    throw NotRemovable(top, Errno);
+                    throw Errno is ENOTEMPTY or EEXIST ? ChangedWhileDeleting(top) : Failure("Deleting a directory", Errno);
                 }
             }
 
@@ -187,25 +194,51 @@ public sealed partial class WorkspaceDirectory
     private SafeFileHandle CreateDirectories(IReadOnlyList<string> segments, int count)
     {
         var current = OpenChild(_root, ".", OPath | ODirectory, out var rootErrno) ?? throw Failure("Opening the workspace", rootErrno);
-        for (var i = 0; i < count; i++)
+        try
         {
-            var next = OpenChild(current, segments[i], OPath | ODirectory, out var errno);
-            if (next is null && errno == ENOENT)
+            for (var i = 0; i < count; i++)
             {
-                if (Mkdirat(current, segments[i], NewDirectoryMode) != 0 && Errno != EEXIST)
+                var next = OpenChild(current, segments[i], OPath | ODirectory, out var errno);
+                if (next is null && errno == ENOENT)
                 {
-                    errno = Errno;
-                    current.Dispose();
-                    throw Failure($"Creating '{string.Join('/', segments.Take(i + 1))}'", errno);
+                    if (Mkdirat(current, segments[i], NewDirectoryMode) != 0 && Errno != EEXIST)
+                    {
+                        throw Failure($"Creating '{string.Join('/', segments.Take(i + 1))}'", Errno);
+                    }
+
+                    next = OpenChild(current, segments[i], OPath | ODirectory, out errno);
                 }
 
-                next = OpenChild(current, segments[i], OPath | ODirectory, out errno);
+                current.Dispose();
+                current = next ?? throw Refusal([.. segments.Take(i + 1)], errno);
             }
 
+            return current;
+        }
+        catch
+        {
             current.Dispose();
-            current = next ?? throw Refusal([.. segments.Take(i + 1)], errno);
+            throw;
+        }
+    }
+
+    private static WorkspacePathException ChangedWhileDeleting(WorkspacePath path) =>
+        new($"Something was added below {path.Display} while it was being deleted; run directory_delete again.");
+
+    /// <summary><c>renameat2</c> (with <c>RENAME_NOREPLACE</c> when asked), or plain <c>renameat</c> where it is filtered out; 0 or errno.</summary>
+    private static int Rename(SafeFileHandle from, string fromName, SafeFileHandle to, string toName, bool noReplace)
+    {
+        if (Renameat2(from, fromName, to, toName, noReplace ? RenameNoReplace : 0) == 0)
+        {
+            return 0;
         }
 
-        return current;
+        var errno = Errno;
+        if (errno != ENOSYS || noReplace)
+        {
+            return errno;
+        }
+
+        return Renameat(from, fromName, to, toName) == 0 ? 0 : Errno;
     }
 }

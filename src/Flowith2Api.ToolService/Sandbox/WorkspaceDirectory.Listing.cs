@@ -37,7 +37,7 @@ public sealed partial class WorkspaceDirectory
     {
         var segments = relative.Length == 0 ? [] : relative.Split('/');
         using var directory = Open(segments, OPath | ODirectory, out _);
-        var names = directory is null ? null : ReadDirectory(directory);
+        var names = directory is null ? null : ReadDirectory(directory, out _);
         if (names is null)
         {
             return [];

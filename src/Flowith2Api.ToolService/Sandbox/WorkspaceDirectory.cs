@@ -28,6 +28,7 @@ public sealed partial class WorkspaceDirectory : IDisposable
     private const int PermissionBits = 0x1FF; // rwx for user, group, others: set-id bits are never carried over
 
     private static readonly Lazy<bool> KernelHasOpenat2 = new(ProbeOpenat2);
+    private static readonly Lazy<bool> FlagsBehave = new(SelfTest);
 
     private readonly SafeFileHandle _root;
     private readonly ulong _device;
@@ -53,6 +54,12 @@ public sealed partial class WorkspaceDirectory : IDisposable
             throw new PlatformNotSupportedException("The workspace needs Linux.");
         }
 
+        if (!FlagsBehave.Value)
+        {
+            throw new WorkspacePathException(
+                "The file tools are off on this host: opening a path without following links could not be verified here (an unknown architecture or kernel).");
+        }
+
         var root = WorkspacePaths.NormalizeRoot(workspace);
         var fd = OpenAbsolute(root, OPath | ODirectory | ONoFollow | OCloExec);
         if (fd < 0)
@@ -61,7 +68,15 @@ public sealed partial class WorkspaceDirectory : IDisposable
         }
 
         var handle = Own(fd);
-        return new WorkspaceDirectory(handle, FileStatus.Of(handle).Device, (useOpenat2 ?? true) && KernelHasOpenat2.Value);
+        try
+        {
+            return new WorkspaceDirectory(handle, FileStatus.Of(handle).Device, (useOpenat2 ?? true) && KernelHasOpenat2.Value);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Opens the workspace a tool runs in.</summary>
@@ -107,7 +122,7 @@ public sealed partial class WorkspaceDirectory : IDisposable
     {
         var file = Open(path.Segments, ORdOnly | ONonBlock | ONoCtty, out var errno)
             ?? throw (errno == ENOENT ? new WorkspacePathException($"{path.Display} does not exist.") : Refusal(path.Segments, errno));
-        var status = FileStatus.Of(file);
+        var status = StatusOrDispose(file);
         if (status.Kind != FileKind.File || status.LinkCount > 1)
         {
             file.Dispose();
@@ -131,7 +146,7 @@ public sealed partial class WorkspaceDirectory : IDisposable
             return null;
         }
 
-        var status = FileStatus.Of(file);
+        var status = StatusOrDispose(file);
         if (status.Kind != FileKind.File || status.LinkCount > 1 || status.Size > maxSize)
         {
             file.Dispose();
@@ -205,7 +220,7 @@ public sealed partial class WorkspaceDirectory : IDisposable
         }
 
         var handle = Own(child);
-        if (FileStatus.Of(handle).Device != _device)
+        if (StatusOrDispose(handle).Device != _device)
         {
             handle.Dispose();
             errno = EXDEV;
@@ -296,6 +311,83 @@ public sealed partial class WorkspaceDirectory : IDisposable
     private static IOException Failure(string what, int errno) => new($"{what} failed: {Describe(errno)}.");
 
     private static string Describe(int errno) => System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno);
+
+    /// <summary>What an opened descriptor is; the descriptor is closed when that cannot be read.</summary>
+    private static FileStatus StatusOrDispose(SafeFileHandle handle)
+    {
+        try
+        {
+            return FileStatus.Of(handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Checks once, on a link made for it, that the open flags mean here what this class relies on: a link is not
+    /// followed, as a directory or as a file, by the component walk or by <c>openat2</c>.
+    /// </summary>
+    private static bool SelfTest()
+    {
+        DirectoryInfo? scratch = null;
+        try
+        {
+            scratch = Directory.CreateTempSubdirectory("f2a-workspace-check-");
+            Directory.CreateDirectory(System.IO.Path.Combine(scratch.FullName, "directory"));
+            File.CreateSymbolicLink(System.IO.Path.Combine(scratch.FullName, "link"), "directory");
+            var fd = OpenAbsolute(scratch.FullName, OPath | ODirectory | ONoFollow | OCloExec);
+            if (fd < 0)
+            {
+                return false;
+            }
+
+            using var directory = Own(fd);
+            bool Opens(string name, int flags)
+            {
+                var opened = Openat(directory, name, flags | OCloExec, 0);
+                if (opened >= 0)
+                {
+                    Own(opened).Dispose();
+                }
+
+                return opened >= 0;
+            }
+
+            var walkSafe = Opens("directory", OPath | ODirectory | ONoFollow)
+                && !Opens("link", OPath | ODirectory | ONoFollow)
+                && !Opens("link", ORdOnly | ONoFollow);
+            if (!walkSafe || !KernelHasOpenat2.Value)
+            {
+                return walkSafe;
+            }
+
+            var beneath = Openat2(directory, "link", ORdOnly | ODirectory | OCloExec, 0, ResolveInWorkspace);
+            if (beneath >= 0)
+            {
+                Own(beneath).Dispose();
+                return false;
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            try
+            {
+                scratch?.Delete(recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+    }
 
     private static bool ProbeOpenat2()
     {

@@ -15,6 +15,7 @@ public sealed class ToolServiceProcessTests
     private const string ImageKey = "process-test-image-key-77ab";
     private const string Connection = "process-test-connection-string-31f0";
     private const string AdminKey = "process-test-admin-key-c4d2";
+    private const string RedisPassword = "process-test-redis-password-90aa";
 
     [Fact]
     public async Task The_tool_service_keeps_no_secret_in_its_environment_or_command_line_yet_knows_them()
@@ -28,6 +29,7 @@ public sealed class ToolServiceProcessTests
                     ["INTERNAL_SECRET"] = Internal,
                     ["IMAGE_API_KEY"] = ImageKey,
                     ["ConnectionStrings__unused"] = Connection,
+                    ["REDIS_PASSWORD"] = RedisPassword,
                     ["ENABLE_CLI_MODE"] = "true",
                     ["CLI_WORKSPACE"] = workspace,
                 });
@@ -35,7 +37,7 @@ public sealed class ToolServiceProcessTests
             var pid = service.Process.Id;
             var environment = await File.ReadAllTextAsync($"/proc/{pid}/environ");
             var commandLine = await File.ReadAllTextAsync($"/proc/{pid}/cmdline");
-            foreach (var secret in new[] { Internal, ImageKey, Connection, AdminKey })
+            foreach (var secret in new[] { Internal, ImageKey, Connection, AdminKey, RedisPassword })
             {
                 Assert.DoesNotContain(secret, environment, StringComparison.Ordinal);
                 Assert.DoesNotContain(secret, commandLine, StringComparison.Ordinal);
@@ -66,7 +68,7 @@ public sealed class ToolServiceProcessTests
             var output = await run.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.OK, run.StatusCode);
             Assert.Contains("PATH=", output, StringComparison.Ordinal);
-            foreach (var secret in new[] { Internal, ImageKey, Connection, AdminKey })
+            foreach (var secret in new[] { Internal, ImageKey, Connection, AdminKey, RedisPassword })
             {
                 Assert.DoesNotContain(secret, output, StringComparison.Ordinal);
             }

@@ -71,9 +71,9 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
         var script = workspace.Resolve($"{ScriptPrefix}{Guid.NewGuid():N}{extension}");
         var root = workspace.Resolve(null);
         var before = Snapshot(workspace, root);
-        workspace.CreateFile(script, bytes);
         try
         {
+            workspace.CreateFile(script, bytes);
             var command = SandboxCommands.Create(context, settings, timeout, program, [.. flags, script.SandboxPath]);
             var result = await Sandbox.RunAsync(command, cancellationToken);
             var created = Snapshot(workspace, root)
@@ -91,8 +91,9 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             {
                 workspace.DeleteFile(script);
             }
-            catch (WorkspacePathException)
+            catch (Exception e) when (e is WorkspacePathException or IOException or UnauthorizedAccessException)
             {
+                // Gone already, or the code made the workspace unwritable: the run's result still stands.
             }
         }
     }
@@ -103,11 +104,17 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             && (t.StartsWith("import ", StringComparison.Ordinal) || t.StartsWith("import{", StringComparison.Ordinal) || t.StartsWith("export ", StringComparison.Ordinal)));
 
     /// <summary>Every non-directory entry of the workspace with its size and modification time.</summary>
-    private static Dictionary<string, (long Size, DateTimeOffset LastWrite)> Snapshot(WorkspaceDirectory workspace, WorkspacePath root) =>
-        workspace.Walk(root, recursive: true)
-            .Where(entry => entry.Status.Kind != FileKind.Directory)
-            .Take(MaxTrackedFiles)
-            .ToDictionary(entry => entry.RelativePath, entry => (entry.Status.Size, entry.Status.LastWriteUtc), StringComparer.Ordinal);
+    private static Dictionary<string, (long Size, DateTimeOffset LastWrite)> Snapshot(WorkspaceDirectory workspace, WorkspacePath root)
+    {
+        // By assignment, not ToDictionary: a name renamed while the walk runs may be seen twice.
+        var entries = new Dictionary<string, (long Size, DateTimeOffset LastWrite)>(StringComparer.Ordinal);
+        foreach (var entry in workspace.Walk(root, recursive: true).Where(entry => entry.Status.Kind != FileKind.Directory).Take(MaxTrackedFiles))
+        {
+            entries[entry.RelativePath] = (entry.Status.Size, entry.Status.LastWriteUtc);
+        }
+
+        return entries;
+    }
 }
 
 public sealed record CodeInterpreterResult(

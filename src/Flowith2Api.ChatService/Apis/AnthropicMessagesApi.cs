@@ -152,7 +152,7 @@ public static partial class AnthropicMessagesApi
             }
         }
 
-        var state = new LoopState();
+        var state = turn.ToolLoop.NewState(turn.Request);
         await using var events = turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted).GetAsyncEnumerator(aborted);
         try
         {
@@ -163,7 +163,7 @@ public static partial class AnthropicMessagesApi
         }
         catch (UpstreamException e)
         {
-            await writer.WriteErrorAsync("api_error", $"The upstream stream failed: {e.Message}", aborted);
+            await writer.WriteErrorAsync("api_error", UpstreamErrors.StreamMessage(e), aborted);
             return;
         }
 

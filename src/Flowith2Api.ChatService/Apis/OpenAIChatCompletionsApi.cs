@@ -141,7 +141,7 @@ public static partial class OpenAIChatCompletionsApi
             throw;
         }
 
-        var state = new LoopState();
+        var state = turn.ToolLoop.NewState(turn.Request);
         try
         {
             await foreach (var item in turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted))
@@ -151,8 +151,7 @@ public static partial class OpenAIChatCompletionsApi
         }
         catch (UpstreamException e)
         {
-            await writer.WriteErrorAsync($"The upstream stream failed: {e.Message}", "server_error",
-                UpstreamErrors.StreamCode(e), aborted);
+            await writer.WriteErrorAsync(UpstreamErrors.StreamMessage(e), "server_error", UpstreamErrors.StreamCode(e), aborted);
             return;
         }
 

@@ -168,7 +168,7 @@ public static partial class OpenAIResponsesApi
             throw;
         }
 
-        var state = new LoopState();
+        var state = turn.ToolLoop.NewState(turn.Request);
         try
         {
             await foreach (var item in turn.ToolLoop.StreamAsync(started, turn.Request, turn.ServerTools, turn.Call, turn.KeyId, state, aborted))
@@ -183,7 +183,7 @@ public static partial class OpenAIResponsesApi
         }
         catch (UpstreamException e)
         {
-            var failure = new ResponseError(UpstreamErrors.StreamCode(e), $"The upstream stream failed: {e.Message}");
+            var failure = new ResponseError(UpstreamErrors.StreamCode(e), UpstreamErrors.StreamMessage(e));
             if (saver is not null)
             {
                 await saver.SaveAsync(ResponsesWriter.Render(echo, "failed", null, null, null, null, failure), null);

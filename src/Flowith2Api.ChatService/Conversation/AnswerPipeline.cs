@@ -1,5 +1,6 @@
 using System.Text;
 using Flowith2Api.ChatService.Tools;
+using Flowith2Api.ChatService.Upstream;
 
 namespace Flowith2Api.ChatService.Conversation;
 
@@ -27,8 +28,9 @@ public enum AnswerFinish
 
 /// <summary>
 /// Upstream text → what the client receives, the same for every dialect and for streamed and whole answers:
-/// <c>&lt;think&gt;</c> becomes reasoning, tool-call text becomes tool calls, stop sequences end the answer. Text after
-/// the tool calls is dropped (the model must wait for the results, not invent them).
+/// <c>&lt;think&gt;</c> becomes reasoning, tool-call text becomes tool calls, stop sequences end the answer, the token
+/// budget cuts it, and in a JSON mode the text is held back and becomes the JSON itself at the end. Text after the tool
+/// calls is dropped (the model must wait for the results, not invent them).
 /// </summary>
 public sealed class AnswerPipeline
 {
@@ -39,17 +41,24 @@ public sealed class AnswerPipeline
     private readonly StringBuilder _reasoning = new();
     private readonly StringBuilder _text = new();
     private readonly List<ToolCall> _calls = [];
+    private readonly TokenBudget _budget;
+    private readonly OutputFormat _format;
+    private readonly StringBuilder? _json;
 
-    public AnswerPipeline(ConversationRequest request, bool thinkingTags, ILogger logger)
+    /// <param name="budget">The turn's output budget, shared by its tool rounds; none: unlimited.</param>
+    public AnswerPipeline(ConversationRequest request, bool thinkingTags, ILogger logger, TokenBudget? budget = null)
     {
         _think = new ThinkSplitter(thinkingTags);
         _tools = request.ToolsActive ? new ToolCallParser(request.Tools, logger) : null;
         _stops = new StopSequenceFilter(request.Stop);
         _parallel = request.ParallelToolCalls;
+        _budget = budget ?? TokenBudget.Unlimited();
+        _format = request.Format;
+        _json = request.Format.IsJson ? new StringBuilder() : null;
     }
 
     /// <summary>Nothing more will be emitted: reading the upstream can stop.</summary>
-    public bool Finished => _stops.Stopped || (!_parallel && _calls.Count > 0);
+    public bool Finished => _stops.Stopped || (!_parallel && _calls.Count > 0) || _budget.Exhausted;
 
     public string? StopSequence => _stops.Matched;
 
@@ -59,10 +68,11 @@ public sealed class AnswerPipeline
 
     public string Text => _text.ToString();
 
-    /// <summary>Everything the answer produced, as text, for counting output tokens.</summary>
-    public string OutputForCounting => _calls.Count == 0
-        ? _reasoning.ToString() + _text
-        : _reasoning.ToString() + _text + string.Concat(_calls.Select(c => c.Name + c.ArgumentsJson));
+    /// <summary>Everything the turn's model output produced and kept, as text, for counting output tokens.</summary>
+    public string OutputForCounting => _budget.Output;
+
+    /// <summary>The budget ran out: the answer was cut there.</summary>
+    public bool BudgetExhausted => _budget.Exhausted;
 
     public AnswerSummary Summary() => new(Text, Reasoning, _calls, StopSequence, OutputForCounting);
 
@@ -81,7 +91,7 @@ public sealed class AnswerPipeline
     public AnswerFinish Finish(int? maxTokens, int outputTokens) =>
         _calls.Count > 0 ? AnswerFinish.ToolUse
         : _stops.Stopped ? AnswerFinish.StopSequence
-        : maxTokens is { } max && outputTokens >= max ? AnswerFinish.MaxTokens
+        : _budget.Exhausted || maxTokens is { } max && outputTokens >= max ? AnswerFinish.MaxTokens
         : AnswerFinish.EndTurn;
 
     private List<AnswerEvent> Process(IReadOnlyList<AnswerPiece> pieces, bool final)
@@ -91,10 +101,10 @@ public sealed class AnswerPipeline
         {
             if (piece.IsReasoning)
             {
-                if (!Finished && _calls.Count == 0)
+                if (!Finished && _calls.Count == 0 && _budget.Take(piece.Text) is { Length: > 0 } reasoning)
                 {
-                    _reasoning.Append(piece.Text);
-                    output.Add(new AnswerEvent(AnswerEventKind.Reasoning, piece.Text));
+                    _reasoning.Append(reasoning);
+                    output.Add(new AnswerEvent(AnswerEventKind.Reasoning, reasoning));
                 }
 
                 continue;
@@ -120,10 +130,41 @@ public sealed class AnswerPipeline
             if (_calls.Count == 0)
             {
                 AppendText(output, _stops.Flush());
+                if (_json is not null)
+                {
+                    ReleaseJson(output);
+                }
             }
         }
 
         return output;
+    }
+
+    /// <summary>
+    /// The held-back text of a JSON mode, as the JSON itself. A cut answer (the budget ran out) goes as it is, without
+    /// its fence or preamble, as OpenAI sends a JSON cut at <c>length</c>; an answer with no JSON that fits is an error.
+    /// </summary>
+    private void ReleaseJson(List<AnswerEvent> output)
+    {
+        var raw = _json!.ToString();
+        string json;
+        if (_budget.Exhausted)
+        {
+            var start = raw.IndexOfAny(['{', '[']);
+            json = start < 0 ? raw.Trim() : raw[start..];
+        }
+        else
+        {
+            json = JsonOutput.Extract(raw, _format, out var problem)
+                ?? throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
+                    $"The model's answer could not be made into the JSON this request asks for: {problem}.");
+        }
+
+        if (json.Length > 0)
+        {
+            _text.Append(json);
+            output.Add(new AnswerEvent(AnswerEventKind.Text, json));
+        }
     }
 
     private void AddItems(List<AnswerEvent> output, IReadOnlyList<(string? Text, ToolCall? Call)> items)
@@ -135,6 +176,11 @@ public sealed class AnswerPipeline
                 if (Finished || (!_parallel && _calls.Count > 0))
                 {
                     continue;
+                }
+
+                if (!_budget.TakeWhole(call.Name + call.ArgumentsJson))
+                {
+                    continue; // does not fit: the answer ends here, at the budget
                 }
 
                 if (_calls.Count == 0)
@@ -163,10 +209,18 @@ public sealed class AnswerPipeline
 
     private void AppendText(List<AnswerEvent> output, string text)
     {
-        if (text.Length > 0)
+        if (text.Length == 0 || _budget.Take(text) is not { Length: > 0 } kept)
         {
-            _text.Append(text);
-            output.Add(new AnswerEvent(AnswerEventKind.Text, text));
+            return;
         }
+
+        if (_json is not null)
+        {
+            _json.Append(kept); // held back until the whole answer is known
+            return;
+        }
+
+        _text.Append(kept);
+        output.Add(new AnswerEvent(AnswerEventKind.Text, kept));
     }
 }

@@ -71,8 +71,8 @@ public sealed record ConversationRequest
     /// <summary>True when tools are offered and the client did not forbid calling them.</summary>
     public bool ToolsActive => Tools.Count > 0 && ToolChoice.Mode != ToolChoiceMode.None;
 
-    /// <summary>An output-format instruction for the upstream (OpenAI <c>response_format</c>), or null.</summary>
-    public string? FormatInstruction { get; init; }
+    /// <summary>The form the answer must take: free text (the default) or JSON (an object, or matching a schema).</summary>
+    public OutputFormat Format { get; init; } = OutputFormat.Text;
 
     /// <summary>The client asked for reasoning (OpenAI <c>reasoning_effort</c>, Anthropic <c>thinking</c>).</summary>
     public bool WantsReasoning { get; init; }

@@ -11,7 +11,7 @@ public static class PromptShaper
     {
         var messages = request.Messages;
         var injectThinking = request.WantsReasoning && options.EnableThinkingInjection && !string.IsNullOrWhiteSpace(options.ThinkingPrompt);
-        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking && request.FormatInstruction is null && !request.ToolsActive)
+        if (string.IsNullOrWhiteSpace(options.SystemPrompt) && !injectThinking && request.Format.Instruction is null && !request.ToolsActive)
         {
             return messages;
         }
@@ -39,9 +39,9 @@ public static class PromptShaper
                 Tools.ToolCallFormat.Prompt(request.Tools, request.ToolChoice, request.ParallelToolCalls)));
         }
 
-        if (request.FormatInstruction is not null)
+        if (request.Format.Instruction is { } format)
         {
-            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System, request.FormatInstruction));
+            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System, format));
         }
 
         if (injectThinking)

@@ -64,6 +64,42 @@ public sealed class TokenCounter
         return total;
     }
 
+    /// <summary>
+    /// The length of the longest prefix of <paramref name="text"/>, at least <paramref name="from"/> characters long, that
+    /// counts at most <paramref name="maxTokens"/> tokens (as <see cref="CountText"/> counts it; never cutting a
+    /// surrogate pair); <paramref name="from"/> when nothing more fits.
+    /// </summary>
+    public int FittingLength(string text, int from, int maxTokens)
+    {
+        int low = from, high = text.Length;
+        while (low < high)
+        {
+            var middle = low + ((high - low + 1) / 2);
+            if (middle < text.Length && char.IsLowSurrogate(text[middle]))
+            {
+                middle--;
+            }
+
+            if (middle <= low)
+            {
+                // Only a surrogate pair is left to decide: it fits whole or not at all.
+                var pair = Math.Min(text.Length, low + 2);
+                return CountText(text[..pair]) <= maxTokens ? pair : low;
+            }
+
+            if (CountText(text[..middle]) <= maxTokens)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return low;
+    }
+
     public int CountPrompt(IReadOnlyList<ConversationMessage> messages)
     {
         var total = ReplyPriming;

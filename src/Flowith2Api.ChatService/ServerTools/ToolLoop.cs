@@ -7,17 +7,17 @@ using Microsoft.Extensions.Options;
 namespace Flowith2Api.ChatService.ServerTools;
 
 /// <summary>What a whole turn produced across its tool rounds, for the writers, usage and the session.</summary>
-public sealed class LoopState
+public sealed class LoopState(TokenBudget budget)
 {
     private readonly StringBuilder _text = new();
     private readonly StringBuilder _reasoning = new();
-    private readonly StringBuilder _counted = new();
+
+    /// <summary>The turn's output budget, shared by its rounds.</summary>
+    public TokenBudget Budget { get; } = budget;
 
     public IReadOnlyList<ToolCall> ClientToolCalls { get; private set; } = [];
 
     public string? StopSequence { get; private set; }
-
-    public bool MaxTokensCandidate { get; private set; }
 
     internal void Add(AnswerEvent item)
     {
@@ -33,17 +33,16 @@ public sealed class LoopState
 
     internal void EndRound(AnswerPipeline pipeline, IReadOnlySet<string> serverTools)
     {
-        _counted.Append(pipeline.OutputForCounting);
         ClientToolCalls = [.. pipeline.ToolCalls.Where(c => !serverTools.Contains(c.Name))];
         StopSequence = pipeline.StopSequence;
     }
 
-    public AnswerSummary Summary() => new(_text.ToString(), _reasoning.ToString(), ClientToolCalls, StopSequence, _counted.ToString());
+    public AnswerSummary Summary() => new(_text.ToString(), _reasoning.ToString(), ClientToolCalls, StopSequence, Budget.Output);
 
     public AnswerFinish Finish(int? maxTokens, int outputTokens) =>
         ClientToolCalls.Count > 0 ? AnswerFinish.ToolUse
         : StopSequence is not null ? AnswerFinish.StopSequence
-        : maxTokens is { } max && outputTokens >= max ? AnswerFinish.MaxTokens
+        : Budget.Exhausted || maxTokens is { } max && outputTokens >= max ? AnswerFinish.MaxTokens
         : AnswerFinish.EndTurn;
 }
 
@@ -54,8 +53,11 @@ public sealed class LoopState
 /// tools run, the stream shows what is happening as reasoning text.
 /// </summary>
 public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient tools, IOptionsMonitor<ServerToolOptions> options,
-    IOptionsMonitor<ChatOptions> chat, ILogger<ToolLoop> logger)
+    IOptionsMonitor<ChatOptions> chat, TokenCounter tokens, ILogger<ToolLoop> logger)
 {
+    /// <summary>The state of a new turn, with its output budget.</summary>
+    public LoopState NewState(ConversationRequest request) => new(new TokenBudget(tokens, request.MaxTokens));
+
     /// <summary>
     /// Adds the server tools to the request; returns their names (empty when none are offered). They are offered when
     /// <c>MCP_TOOLS</c> names them or CLI mode is on (all the enabled ones), or when the request asks for one by a
@@ -92,11 +94,11 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
     public async Task<LoopState> CompleteAsync(ConversationRequest request, IReadOnlySet<string> serverTools, ChatCall call, string keyId,
         CancellationToken cancellationToken)
     {
-        var state = new LoopState();
+        var state = NewState(request);
         for (var round = 1; ; round++)
         {
             var text = await executor.CompleteAsync(request, call, cancellationToken);
-            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger);
+            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger, state.Budget);
             foreach (var item in pipeline.Push(text).Concat(pipeline.Flush()))
             {
                 if (!IsServerCall(item, serverTools))
@@ -128,7 +130,7 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
         var current = first;
         for (var round = 1; ; round++)
         {
-            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger);
+            var pipeline = new AnswerPipeline(request, chat.CurrentValue.EnableThinkingTags, logger, state.Budget);
             await using (current)
             {
                 await foreach (var piece in current.ReadAllAsync().WithCancellation(cancellationToken))
@@ -185,9 +187,9 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
 
     private bool RunsServerTools(AnswerPipeline pipeline, IReadOnlySet<string> serverTools, int round)
     {
-        if (pipeline.ToolCalls.Count == 0 || !pipeline.ToolCalls.All(c => serverTools.Contains(c.Name)))
+        if (pipeline.ToolCalls.Count == 0 || !pipeline.ToolCalls.All(c => serverTools.Contains(c.Name)) || pipeline.BudgetExhausted)
         {
-            return false;
+            return false; // no server call, a client call among them (the client's turn), or no budget left for another round
         }
 
         if (round >= options.CurrentValue.MaxRounds)

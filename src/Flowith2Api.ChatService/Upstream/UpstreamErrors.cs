@@ -12,6 +12,7 @@ public static class UpstreamErrors
         UpstreamFailureKind.Timeout => (StatusCodes.Status504GatewayTimeout, "server_error", "upstream_timeout"),
         UpstreamFailureKind.Empty => (StatusCodes.Status502BadGateway, "server_error", "upstream_empty_response"),
         UpstreamFailureKind.ShuttingDown => (StatusCodes.Status503ServiceUnavailable, "server_error", "service_shutting_down"),
+        UpstreamFailureKind.InvalidOutput => (StatusCodes.Status502BadGateway, "server_error", "invalid_model_output"),
         _ => (StatusCodes.Status502BadGateway, "server_error", "upstream_error"),
     };
 
@@ -20,8 +21,13 @@ public static class UpstreamErrors
     {
         UpstreamFailureKind.Timeout => "upstream_timeout",
         UpstreamFailureKind.ShuttingDown => "service_shutting_down",
+        UpstreamFailureKind.InvalidOutput => "invalid_model_output",
         _ => "upstream_stream_failed",
     };
+
+    /// <summary>The message of a failure after the first byte.</summary>
+    public static string StreamMessage(UpstreamException e) =>
+        e.Kind == UpstreamFailureKind.InvalidOutput ? e.Message : $"The upstream stream failed: {e.Message}";
 
     /// <summary>Tells the client when to come back, when the failure says (429s, exhausted credentials).</summary>
     public static void WriteRetryAfter(HttpResponse response, UpstreamException e)

@@ -24,6 +24,9 @@ public enum UpstreamFailureKind
     /// <summary>A 2xx answer we could not read (not the wire format).</summary>
     BadResponse,
 
+    /// <summary>An answer that cannot be made into what the request's output format requires (JSON, a schema).</summary>
+    InvalidOutput,
+
     /// <summary>The upstream answered without any content.</summary>
     Empty,
 

@@ -46,7 +46,8 @@ public sealed class OutputControlTests(GatewayClusterFixture fixture)
         var id = "req-json-" + Guid.NewGuid().ToString("N");
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = Json("""{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"n":{"type":"number"}}}}},"messages":[{"role":"user","content":"hi"}]}"""),
+            // The fake answers with JSON that matches, so the answer is a 200 (a non-JSON answer would be an error now).
+            Content = Json("""{"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"n":{"type":"number"}}}}},"messages":[{"role":"user","content":"[[fake:text=%7B%22n%22%3A1%7D]] hi"}]}"""),
         };
         request.Headers.Add("x-request-id", id);
         using var response = await http.SendAsync(request);

@@ -66,7 +66,7 @@ public sealed class ResponsesRequestMapperTests
             """), null, out var request);
 
         Assert.Null(error);
-        Assert.Contains("\"integer\"", request.FormatInstruction, StringComparison.Ordinal);
+        Assert.Contains("\"integer\"", request.Format.Instruction, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -66,6 +66,12 @@ public static class AnthropicRequestMapper
             return choiceError;
         }
 
+        var formatError = ReadOutputFormat(body.OutputFormat, out var format);
+        if (formatError is not null)
+        {
+            return formatError;
+        }
+
         var toolNames = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < body.Messages.Count; i++)
         {
@@ -88,12 +94,37 @@ public static class AnthropicRequestMapper
             Stop = body.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToList() ?? [],
             Tools = tools,
             RequestedServerTools = requestedServerTools,
+            Format = format,
             ToolChoice = choice,
             ParallelToolCalls = parallel,
             WantsReasoning = body.Thinking is { ValueKind: JsonValueKind.Object } thinking
                 && thinking.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() is "enabled" or "adaptive",
         };
         return null;
+    }
+
+    /// <summary>Structured outputs (<c>output_format</c>): only <c>json_schema</c>, with a usable schema.</summary>
+    private static RequestError? ReadOutputFormat(JsonElement? source, out OutputFormat format)
+    {
+        format = OutputFormat.Text;
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+            || type.GetString() != "json_schema")
+        {
+            return new RequestError("output_format.type: Input should be 'json_schema'", "output_format.type");
+        }
+
+        if (!element.TryGetProperty("schema", out var schema))
+        {
+            return new RequestError("output_format.schema: Field required", "output_format.schema");
+        }
+
+        format = OutputFormat.ForSchema(schema, out var problem) ?? OutputFormat.Text;
+        return problem is null ? null : new RequestError($"output_format.schema: {problem}", "output_format.schema");
     }
 
     private static RequestError? ReadSystem(JsonElement? source, out string system)

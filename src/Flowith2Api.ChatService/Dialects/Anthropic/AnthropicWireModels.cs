@@ -21,6 +21,9 @@ public sealed class AnthropicMessagesRequest
     [JsonPropertyName("tools")] public JsonElement? Tools { get; set; }
     [JsonPropertyName("tool_choice")] public JsonElement? ToolChoice { get; set; }
     [JsonPropertyName("thinking")] public JsonElement? Thinking { get; set; }
+
+    /// <summary>Structured outputs: <c>{"type":"json_schema","schema":{…}}</c>.</summary>
+    [JsonPropertyName("output_format")] public JsonElement? OutputFormat { get; set; }
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; set; }
     [JsonPropertyName("session_id")] public string? SessionId { get; set; }
     [JsonPropertyName("auto_session")] public bool? AutoSession { get; set; }

@@ -53,7 +53,7 @@ public static class OpenAIRequestMapper
             return stopError;
         }
 
-        var formatError = ReadResponseFormat(body.ResponseFormat, out var formatInstruction);
+        var formatError = ReadResponseFormat(body.ResponseFormat, out var format);
         if (formatError is not null)
         {
             return formatError;
@@ -95,7 +95,7 @@ public static class OpenAIRequestMapper
             Temperature = body.Temperature,
             TopP = body.TopP,
             Stop = stop,
-            FormatInstruction = formatInstruction,
+            Format = format,
             Tools = tools,
             RequestedServerTools = body.WebSearchOptions is { ValueKind: JsonValueKind.Object } ? ServerToolNames.WebSearchOnly : ServerToolNames.None,
             ToolChoice = toolChoice,
@@ -468,10 +468,10 @@ public static class OpenAIRequestMapper
         return null;
     }
 
-    /// <summary><c>response_format</c>: text (nothing to do), json_object or json_schema (an instruction for the upstream).</summary>
-    private static RequestError? ReadResponseFormat(JsonElement? format, out string? instruction)
+    /// <summary><c>response_format</c>: text, json_object, or json_schema (whose schema must be usable).</summary>
+    private static RequestError? ReadResponseFormat(JsonElement? format, out OutputFormat result)
     {
-        instruction = null;
+        result = OutputFormat.Text;
         if (format is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -487,7 +487,7 @@ public static class OpenAIRequestMapper
             case "text":
                 return null;
             case "json_object":
-                instruction = JsonObjectInstruction;
+                result = OutputFormat.JsonObject;
                 return null;
             case "json_schema":
                 if (!element.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object
@@ -496,17 +496,18 @@ public static class OpenAIRequestMapper
                     return new RequestError("'response_format.json_schema.schema' is required for the json_schema type.", "response_format.json_schema");
                 }
 
-                instruction = SchemaInstruction(schema);
-                return null;
+                return SchemaFormat(schema, "response_format.json_schema.schema", out result);
             default:
                 return new RequestError($"'response_format.type' '{Truncate(type.GetString())}' is not one of text, json_object, json_schema.", "response_format.type");
         }
     }
 
-    internal const string JsonObjectInstruction = "Respond with one valid JSON object only: no text before or after it, no code fences.";
-
-    internal static string SchemaInstruction(JsonElement schema) =>
-        "Respond with one valid JSON value only, conforming to this JSON Schema, with no text before or after it and no code fences: " + schema.GetRawText();
+    /// <summary>A json_schema format whose schema can be checked against; a 400 naming <paramref name="param"/> otherwise.</summary>
+    internal static RequestError? SchemaFormat(JsonElement schema, string param, out OutputFormat result)
+    {
+        result = OutputFormat.ForSchema(schema, out var problem) ?? OutputFormat.Text;
+        return problem is null ? null : new RequestError($"'{param}' {problem}.", param);
+    }
 
     internal static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
 }

@@ -39,7 +39,7 @@ public static class ResponsesRequestMapper
             return new RequestError("'reasoning.effort' must be one of none, minimal, low, medium, high.", "reasoning.effort");
         }
 
-        var formatError = ReadFormat(body.Text?.Format, out var formatInstruction);
+        var formatError = ReadFormat(body.Text?.Format, out var format);
         if (formatError is not null)
         {
             return formatError;
@@ -84,7 +84,7 @@ public static class ResponsesRequestMapper
             MaxTokens = body.MaxOutputTokens,
             Temperature = body.Temperature,
             TopP = body.TopP,
-            FormatInstruction = formatInstruction,
+            Format = format,
             Tools = tools,
             RequestedServerTools = requestedServerTools,
             ToolChoice = toolChoice,
@@ -394,9 +394,9 @@ public static class ResponsesRequestMapper
     }
 
     /// <summary><c>text.format</c>: text, json_object, or json_schema with the schema inline.</summary>
-    private static RequestError? ReadFormat(JsonElement? format, out string? instruction)
+    private static RequestError? ReadFormat(JsonElement? format, out OutputFormat result)
     {
-        instruction = null;
+        result = OutputFormat.Text;
         if (format is not { } element || element.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -412,7 +412,7 @@ public static class ResponsesRequestMapper
             case "text":
                 return null;
             case "json_object":
-                instruction = OpenAIRequestMapper.JsonObjectInstruction;
+                result = OutputFormat.JsonObject;
                 return null;
             case "json_schema":
                 if (!element.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
@@ -420,8 +420,7 @@ public static class ResponsesRequestMapper
                     return new RequestError("'text.format.schema' is required for the json_schema type.", "text.format.schema", "missing_required_parameter");
                 }
 
-                instruction = OpenAIRequestMapper.SchemaInstruction(schema);
-                return null;
+                return OpenAIRequestMapper.SchemaFormat(schema, "text.format.schema", out result);
             default:
                 return new RequestError($"'text.format.type' '{OpenAIRequestMapper.Truncate(type.GetString())}' is not one of text, json_object, json_schema.",
                     "text.format.type");

@@ -1,0 +1,101 @@
+using System.Text;
+
+namespace Flowith2Api.ChatService.Conversation;
+
+/// <summary>
+/// A turn's output token budget (<c>max_tokens</c> and its twins), which the upstream does not keep: everything the
+/// model generates (reasoning, text, tool calls, in every tool round) is counted as it arrives, and the answer is cut
+/// where the budget ends. What was kept is also what the output tokens are counted from, so usage agrees with the cut.
+/// </summary>
+public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
+{
+    /// <summary>No budget: everything is taken (and kept for counting).</summary>
+    public static TokenBudget Unlimited() => new(null, null);
+
+    private TokenCounter Tokens => tokens ?? throw new InvalidOperationException("A budget with a limit needs a token counter.");
+
+    /// <summary>Tokens before the budget at which counting switches from piece by piece to the whole output.</summary>
+    private const int Margin = 16;
+
+    private readonly StringBuilder _output = new();
+    private int _estimate;
+
+    /// <summary>The budget is used up: nothing more is taken, and reading the upstream can stop.</summary>
+    public bool Exhausted { get; private set; }
+
+    /// <summary>What the model generated and the answer kept, in order, for counting the output tokens.</summary>
+    public string Output => _output.ToString();
+
+    /// <summary>The part of <paramref name="piece"/> that fits (all of it, a prefix, or nothing).</summary>
+    public string Take(string piece)
+    {
+        if (piece.Length == 0 || maxTokens is not { } max)
+        {
+            _output.Append(piece);
+            return piece;
+        }
+
+        if (Exhausted)
+        {
+            return "";
+        }
+
+        var cost = Tokens.CountText(piece);
+        if (_estimate + cost + Margin <= max)
+        {
+            _estimate += cost;
+            _output.Append(piece);
+            return piece;
+        }
+
+        // Near the end: count the whole output exactly (pieces do not add up exactly across their boundaries).
+        var before = _output.Length;
+        _output.Append(piece);
+        var whole = _output.ToString();
+        var exact = Tokens.CountText(whole);
+        if (exact < max)
+        {
+            _estimate = exact;
+            return piece;
+        }
+
+        Exhausted = true;
+        if (exact == max)
+        {
+            return piece;
+        }
+
+        var kept = Tokens.FittingLength(whole, before, max);
+        _output.Length = kept;
+        return piece[..(kept - before)];
+    }
+
+    /// <summary>Whether a whole item (a tool call: its name and arguments) fits; it is taken all or not at all.</summary>
+    public bool TakeWhole(string item)
+    {
+        if (maxTokens is not { } max)
+        {
+            _output.Append(item);
+            return true;
+        }
+
+        if (Exhausted)
+        {
+            return false;
+        }
+
+        var before = _output.Length;
+        _output.Append(item);
+        var exact = Tokens.CountText(_output.ToString());
+        if (exact <= max)
+        {
+            _estimate = exact;
+            Exhausted = exact == max;
+            return true;
+        }
+
+        _output.Length = before;
+        Exhausted = true;
+        return false;
+    }
+}

@@ -124,7 +124,9 @@ public sealed class OutputSemanticsTests(GatewayClusterFixture fixture)
         {
             "openai" => new Dictionary<string, object?>
             {
-                ["model"] = "flowith", ["stream"] = stream, ["messages"] = new[] { new { role = "user", content = prompt } },
+                ["model"] = "flowith",
+                ["stream"] = stream,
+                ["messages"] = new[] { new { role = "user", content = prompt } },
                 ["max_tokens"] = maxTokens,
                 ["stream_options"] = stream ? new { include_usage = true } : null,
                 ["response_format"] = format switch
@@ -136,13 +138,19 @@ public sealed class OutputSemanticsTests(GatewayClusterFixture fixture)
             },
             "anthropic" => new Dictionary<string, object?>
             {
-                ["model"] = "claude-sonnet-4", ["stream"] = stream, ["max_tokens"] = maxTokens ?? 1000,
+                ["model"] = "claude-sonnet-4",
+                ["stream"] = stream,
+                ["max_tokens"] = maxTokens ?? 1000,
                 ["messages"] = new[] { new { role = "user", content = prompt } },
                 ["output_format"] = format == "schema" ? new { type = "json_schema", schema } : null,
             },
             _ => new Dictionary<string, object?>
             {
-                ["model"] = "gpt-4.1-mini", ["stream"] = stream, ["input"] = prompt, ["max_output_tokens"] = maxTokens, ["store"] = false,
+                ["model"] = "gpt-4.1-mini",
+                ["stream"] = stream,
+                ["input"] = prompt,
+                ["max_output_tokens"] = maxTokens,
+                ["store"] = false,
                 ["text"] = format switch
                 {
                     "schema" => new { format = new { type = "json_schema", name = "person", schema, strict = true } },

@@ -105,7 +105,7 @@ public static partial class AnthropicMessagesApi
             return;
         }
 
-        var count = tokens.CountPrompt(PromptShaper.Apply(request, options.CurrentValue));
+        var count = tokens.CountPrompt(request with { Messages = PromptShaper.Apply(request, options.CurrentValue) });
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {
             json.WriteStartObject();
@@ -118,7 +118,7 @@ public static partial class AnthropicMessagesApi
     {
         var aborted = context.RequestAborted;
         var keepAlive = TimeSpan.FromMilliseconds(settings.KeepAliveMs);
-        var inputTokens = turn.Tokens.CountPrompt(turn.Request.Messages);
+        var inputTokens = turn.Tokens.CountPrompt(turn.Request);
         using var writer = new AnthropicStreamWriter(context.Response, AnthropicResponseWriter.NewMessageId(), turn.Request.PublicModel, turn.Session?.Id);
 
         // Wait for a good start (retries stay invisible); if that takes long, commit and keep the client alive with pings.
@@ -221,7 +221,7 @@ public static partial class AnthropicMessagesApi
             return (null, null);
         }
 
-        Dialects.OpenAI.RequestError? error;
+        RequestError? error;
         ConversationRequest request;
         using (ChatTelemetry.StartTranslation("anthropic"))
         {
@@ -231,7 +231,7 @@ public static partial class AnthropicMessagesApi
             }
             catch (InvalidOperationException e) when (LastResortErrors.IsInvalidTextInRequest(e))
             {
-                error = new Dialects.OpenAI.RequestError(LastResortErrors.InvalidTextMessage, "messages");
+                error = new RequestError(LastResortErrors.InvalidTextMessage, "messages");
                 request = null!;
             }
         }

@@ -56,7 +56,7 @@ public static partial class OpenAIResponsesApi
             if (previous is null)
             {
                 await OpenAIErrors.WriteAsync(context, StatusCodes.Status400BadRequest,
-                    $"Previous response with id '{OpenAIRequestMapper.Truncate(previousId)}' not found.",
+                    $"Previous response with id '{RequestReading.Truncate(previousId)}' not found.",
                     "invalid_request_error", "previous_response_not_found", "previous_response_id");
                 return;
             }
@@ -308,7 +308,7 @@ public static partial class OpenAIResponsesApi
 
     private static Task WriteNotFoundAsync(HttpContext context, string id) =>
         OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound,
-            $"Response with id '{OpenAIRequestMapper.Truncate(id)}' not found: it expired, was deleted, was created with 'store': false, or belongs to another API key.",
+            $"Response with id '{RequestReading.Truncate(id)}' not found: it expired, was deleted, was created with 'store': false, or belongs to another API key.",
             "invalid_request_error", "response_not_found");
 
     private static Task WriteStoreUnavailableAsync(HttpContext context) =>
@@ -369,7 +369,7 @@ public static partial class OpenAIResponsesApi
                     calls[toolCall.Id] = toolCall.Name;
                 }
 
-                turns = [.. turns, new StoredTurn("assistant", SessionErrors.StoredAnswer(answer))];
+                turns = [.. turns, StoredTurn.From(answer.ToMessage())];
             }
 
             if (turns.Count > limits.MaxMessages)

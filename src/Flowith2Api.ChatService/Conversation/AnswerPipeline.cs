@@ -1,6 +1,6 @@
 using System.Text;
-using Flowith2Api.ChatService.Tools;
 using Flowith2Api.ChatService.Upstream;
+using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.ChatService.Conversation;
 
@@ -15,7 +15,12 @@ public enum AnswerEventKind
 public readonly record struct AnswerEvent(AnswerEventKind Kind, string Text = "", ToolCall? Call = null);
 
 /// <summary>A finished answer as the dialect writers need it: text, reasoning, the client's tool calls, how it ended.</summary>
-public sealed record AnswerSummary(string Text, string Reasoning, IReadOnlyList<ToolCall> ToolCalls, string? StopSequence, string OutputForCounting);
+public sealed record AnswerSummary(string Text, string Reasoning, IReadOnlyList<ToolCall> ToolCalls, string? StopSequence, string OutputForCounting)
+{
+    /// <summary>The answer as the assistant's message of the conversation (its text and its tool calls; not its reasoning).</summary>
+    public ConversationMessage ToMessage() => new(ConversationRole.Assistant,
+        [.. Text.Length > 0 || ToolCalls.Count == 0 ? [new TextPart(Text)] : Array.Empty<ContentPart>(), .. ToolCalls.Select(c => new ToolCallPart(c.Id, c.Name, c.ArgumentsJson))]);
+}
 
 /// <summary>Why an answer ended, in dialect-neutral terms.</summary>
 public enum AnswerFinish

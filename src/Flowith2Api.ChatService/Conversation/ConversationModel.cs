@@ -26,8 +26,25 @@ public sealed record ToolChoice(ToolChoiceMode Mode, string? Name = null)
     public static ToolChoice Auto { get; } = new(ToolChoiceMode.Auto);
 }
 
-/// <summary>One message of a conversation with its content flattened to text (the seek API takes strings).</summary>
-public sealed record ConversationMessage(ConversationRole Role, string Text);
+/// <summary>
+/// One message of a conversation, its content as typed parts (text, attachments, tool calls and results): how an
+/// upstream wants them (the seek API takes one string a message) is its adapter's business.
+/// </summary>
+public sealed record ConversationMessage(ConversationRole Role, IReadOnlyList<ContentPart> Parts)
+{
+    public ConversationMessage(ConversationRole role, string text)
+        : this(role, [new TextPart(text)])
+    {
+    }
+
+    /// <summary>Messages are equal when their role and their parts, in order, are.</summary>
+    public bool Equals(ConversationMessage? other) => other is not null && Role == other.Role && Parts.SequenceEqual(other.Parts);
+
+    public override int GetHashCode() => HashCode.Combine(Role, Parts.Count);
+}
+
+/// <summary>A tool call of the model's (parsed from the upstream's answer, or sent back by a client in its history).</summary>
+public sealed record ToolCall(int Index, string Id, string Name, string ArgumentsJson);
 
 /// <summary>What a dialect asks of the upstream, independent of the dialect it came in.</summary>
 public sealed record ConversationRequest

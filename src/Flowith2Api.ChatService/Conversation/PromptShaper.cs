@@ -35,8 +35,7 @@ public static class PromptShaper
         var lastSystem = result.FindLastIndex(m => m.Role == ConversationRole.System);
         if (request.ToolsActive)
         {
-            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System,
-                Tools.ToolCallFormat.Prompt(request.Tools, request.ToolChoice, request.ParallelToolCalls)));
+            result.Insert(++lastSystem, new ConversationMessage(ConversationRole.System, [ToolInstructionsPart.Instance]));
         }
 
         if (request.Format.Instruction is { } format)

@@ -100,12 +100,13 @@ public sealed class TokenCounter
         return low;
     }
 
-    public int CountPrompt(IReadOnlyList<ConversationMessage> messages)
+    /// <summary>The prompt's tokens, counted on what the upstream is sent.</summary>
+    public int CountPrompt(ConversationRequest request)
     {
         var total = ReplyPriming;
-        foreach (var message in messages)
+        foreach (var (_, text) in Upstream.Seek.SeekPrompt.Messages(request))
         {
-            total += PerMessageOverhead + 1 + CountText(message.Text);
+            total += PerMessageOverhead + 1 + CountText(text);
         }
 
         return total;

@@ -23,12 +23,12 @@ public sealed record TurnContext(
     {
         var summary = state.Summary();
         var reasoningTokens = Tokens.CountText(summary.Reasoning);
-        var usage = new Usage(Tokens.CountPrompt(Request.Messages), Math.Max(Tokens.CountText(summary.OutputForCounting), reasoningTokens), reasoningTokens);
+        var usage = new Usage(Tokens.CountPrompt(Request), Math.Max(Tokens.CountText(summary.OutputForCounting), reasoningTokens), reasoningTokens);
         Call.InputTokens = usage.InputTokens;
         Call.OutputTokens = usage.OutputTokens;
         if (Session is not null)
         {
-            await Sessions.CommitAsync(Session, SessionErrors.StoredAnswer(summary));
+            await Sessions.CommitAsync(Session, summary.ToMessage());
         }
 
         return (summary, usage, state.Finish(Request.MaxTokens, usage.OutputTokens));

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.ServerTools;
@@ -204,19 +203,19 @@ public sealed partial class ToolLoop(ChatExecutor executor, ToolServiceClient to
     /// <summary>Runs the round's calls; the model's calls and their results go into the conversation for the next round.</summary>
     private async Task<(List<ConversationMessage> Messages, List<AnswerEvent> Notes)> RunToolsAsync(AnswerPipeline pipeline, string keyId, CancellationToken cancellationToken)
     {
-        var assistant = new StringBuilder(pipeline.Text);
-        var results = new StringBuilder();
+        List<ContentPart> assistant = pipeline.Text.Length > 0 ? [new TextPart(pipeline.Text)] : [];
+        var results = new List<ContentPart>();
         var notes = new List<AnswerEvent>();
         foreach (var toolCall in pipeline.ToolCalls)
         {
-            assistant.Append(assistant.Length > 0 ? "\n" : "").Append(ToolCallFormat.RenderCall(toolCall.Name, toolCall.ArgumentsJson));
+            assistant.Add(new ToolCallPart(toolCall.Id, toolCall.Name, toolCall.ArgumentsJson));
             var (isError, text) = await tools.ExecuteAsync(toolCall.Name, toolCall.ArgumentsJson, keyId, cancellationToken);
             LogToolRan(logger, toolCall.Name, isError);
-            results.Append(results.Length > 0 ? "\n" : "").Append(ToolCallFormat.RenderResult(toolCall.Name, toolCall.Id, text, isError));
+            results.Add(new ToolResultPart(toolCall.Id, toolCall.Name, [new TextPart(text)], isError));
             notes.Add(new AnswerEvent(AnswerEventKind.Reasoning, $"[{toolCall.Name} {(isError ? "failed" : "done")}]\n"));
         }
 
-        return ([new ConversationMessage(ConversationRole.Assistant, assistant.ToString()), new ConversationMessage(ConversationRole.User, results.ToString())], notes);
+        return ([new ConversationMessage(ConversationRole.Assistant, assistant), new ConversationMessage(ConversationRole.User, results)], notes);
     }
 
     private static bool IsServerCall(AnswerEvent item, IReadOnlySet<string> serverTools) =>

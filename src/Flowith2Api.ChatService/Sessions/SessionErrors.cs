@@ -13,10 +13,4 @@ public static class SessionErrors
             "The session store is unavailable right now; retry shortly."),
         _ => null,
     };
-
-    /// <summary>What a session remembers of an answer: its text and its tool calls, as the upstream will read them back.</summary>
-    public static string StoredAnswer(Conversation.AnswerSummary answer) =>
-        answer.ToolCalls.Count == 0
-            ? answer.Text
-            : answer.Text + string.Concat(answer.ToolCalls.Select(c => (answer.Text.Length > 0 ? "\n" : "") + Tools.ToolCallFormat.RenderCall(c.Name, c.ArgumentsJson)));
 }

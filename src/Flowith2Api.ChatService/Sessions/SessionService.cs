@@ -110,10 +110,10 @@ public sealed partial class SessionService(ISessionStore store, IOptionsMonitor<
     /// <see cref="StoreOutageWindow"/>, so an answered turn is not lost to a blip; a write whose fate is unknown (the
     /// connection dropped under it) is checked for before the turn is added again.
     /// </summary>
-    public async Task CommitAsync(SessionTurn turn, string answer)
+    public async Task CommitAsync(SessionTurn turn, ConversationMessage answer)
     {
         var settings = options.CurrentValue;
-        var assistant = new StoredTurn("assistant", answer);
+        var assistant = StoredTurn.From(answer);
         var started = time.GetTimestamp();
         var retryDelay = FirstRetryDelay;
         var current = turn.Existing;

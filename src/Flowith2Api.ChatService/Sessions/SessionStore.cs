@@ -7,16 +7,27 @@ using StackExchange.Redis;
 
 namespace Flowith2Api.ChatService.Sessions;
 
-/// <summary>One stored turn: a system, user, assistant or tool message as the upstream saw it.</summary>
+/// <summary>
+/// One stored turn: a system, user, assistant or tool message. <see cref="Content"/> is the text the upstream saw (what
+/// turns are compared by, and what the admin API shows); <see cref="Parts"/> keep a message's structure (tool calls and
+/// results, attachments) when it had more than text.
+/// </summary>
 public sealed record StoredTurn([property: JsonPropertyName("role")] string Role, [property: JsonPropertyName("content")] string Content)
 {
+    [JsonPropertyName("parts")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ContentPart>? Parts { get; init; }
+
     public static StoredTurn From(ConversationMessage message) => new(message.Role switch
     {
         ConversationRole.Assistant => "assistant",
         ConversationRole.Tool => "tool",
         ConversationRole.System => "system",
         _ => "user",
-    }, message.Text);
+    }, Upstream.Seek.SeekPrompt.Render(message))
+    {
+        Parts = message.Parts.All(p => p is TextPart) ? null : message.Parts,
+    };
 
     public ConversationMessage ToMessage() => new(Role switch
     {
@@ -24,7 +35,12 @@ public sealed record StoredTurn([property: JsonPropertyName("role")] string Role
         "tool" => ConversationRole.Tool,
         "system" => ConversationRole.System,
         _ => ConversationRole.User,
-    }, Content);
+    }, Parts ?? [new TextPart(Content)]);
+
+    /// <summary>Turns are the same when the upstream saw the same text in the same role (how a resent history is recognised).</summary>
+    public bool Equals(StoredTurn? other) => other is not null && Role == other.Role && Content == other.Content;
+
+    public override int GetHashCode() => HashCode.Combine(Role, Content);
 }
 
 /// <summary>A session as stored: its owner (a key id, never a key), its knowledge-base list and its turns.</summary>

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.ChatService.Upstream;
 
@@ -36,11 +37,11 @@ public static class FlowithWire
         {
             json.WriteStartObject();
             json.WriteStartArray("messages");
-            foreach (var message in request.Messages)
+            foreach (var (role, text) in SeekPrompt.Messages(request))
             {
                 json.WriteStartObject();
-                json.WriteString("role", RoleName(message.Role));
-                json.WriteString("content", message.Text);
+                json.WriteString("role", RoleName(role));
+                json.WriteString("content", text);
                 json.WriteEndObject();
             }
 

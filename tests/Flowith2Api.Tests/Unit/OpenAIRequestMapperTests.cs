@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.OpenAI;
+using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.Tests.Unit;
 
@@ -24,8 +25,8 @@ public sealed class OpenAIRequestMapperTests
         Assert.Null(error);
         Assert.Equal([ConversationRole.System, ConversationRole.User, ConversationRole.Assistant, ConversationRole.Tool],
             request.Messages.Select(m => m.Role));
-        Assert.Equal("<tool_call name=\"f\">{}</tool_call>", request.Messages[2].Text);
-        Assert.Equal("<tool_result name=\"f\" id=\"c1\">\nresult\n</tool_result>", request.Messages[3].Text);
+        Assert.Equal("<tool_call name=\"f\">{}</tool_call>", SeekPrompt.Render(request.Messages[2]));
+        Assert.Equal("<tool_result name=\"f\" id=\"c1\">\nresult\n</tool_result>", SeekPrompt.Render(request.Messages[3]));
     }
 
     [Fact]
@@ -35,7 +36,7 @@ public sealed class OpenAIRequestMapperTests
             {"messages":[{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},{"type":"text","text":"now"}]}]}
             """);
         Assert.Null(error);
-        Assert.Equal("look\n[image]\nnow", request.Messages[0].Text);
+        Assert.Equal("look\n[image]\nnow", SeekPrompt.Render(request.Messages[0]));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects.Responses;
+using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.Tests.Unit;
 
@@ -45,13 +46,13 @@ public sealed class ResponsesRequestMapperTests
         Assert.Null(error);
         Assert.Equal(5, request.Messages.Count);
         Assert.Equal(ConversationRole.System, request.Messages[0].Role);
-        Assert.Equal("Weather in Paris?\n[image]", request.Messages[1].Text);
+        Assert.Equal("Weather in Paris?\n[image]", SeekPrompt.Render(request.Messages[1]));
         Assert.Equal(ConversationRole.Assistant, request.Messages[2].Role);
-        Assert.Contains("get_weather", request.Messages[2].Text, StringComparison.Ordinal);
+        Assert.Contains("get_weather", SeekPrompt.Render(request.Messages[2]), StringComparison.Ordinal);
         Assert.Equal(ConversationRole.Tool, request.Messages[3].Role);
-        Assert.Contains("18C", request.Messages[3].Text, StringComparison.Ordinal);
-        Assert.Contains("get_weather", request.Messages[3].Text, StringComparison.Ordinal); // the result names its call
-        Assert.Equal("It is 18C.", request.Messages[4].Text);
+        Assert.Contains("18C", SeekPrompt.Render(request.Messages[3]), StringComparison.Ordinal);
+        Assert.Contains("get_weather", SeekPrompt.Render(request.Messages[3]), StringComparison.Ordinal); // the result names its call
+        Assert.Equal("It is 18C.", SeekPrompt.Render(request.Messages[4]));
         var tool = Assert.Single(request.Tools);
         Assert.Equal("get_weather", tool.Name);
         Assert.Equal(ToolChoiceMode.Specific, request.ToolChoice.Mode);

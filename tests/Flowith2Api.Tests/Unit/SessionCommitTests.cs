@@ -1,3 +1,4 @@
+using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
 using Flowith2Api.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,7 +27,7 @@ public sealed class SessionCommitTests
     public async Task A_write_refused_while_the_store_restarts_is_stored_once_it_is_back(string failure)
     {
         var store = new BlinkingStore { FailNextWrites = 3, Failure = failure };
-        await Service(store).CommitAsync(NewTurn(), "7, noted");
+        await Service(store).CommitAsync(NewTurn(), new ConversationMessage(ConversationRole.Assistant, "7, noted"));
 
         var stored = await store.Inner.GetAsync("sess_commit");
         Assert.NotNull(stored);
@@ -38,7 +39,7 @@ public sealed class SessionCommitTests
     public async Task A_write_that_landed_but_whose_answer_was_lost_is_not_stored_twice()
     {
         var store = new BlinkingStore { FailNextWrites = 1, ApplyBeforeFailing = true };
-        await Service(store).CommitAsync(NewTurn(), "7, noted");
+        await Service(store).CommitAsync(NewTurn(), new ConversationMessage(ConversationRole.Assistant, "7, noted"));
 
         var stored = await store.Inner.GetAsync("sess_commit");
         Assert.NotNull(stored);
@@ -51,7 +52,7 @@ public sealed class SessionCommitTests
     {
         var store = new BlinkingStore { FailNextWrites = int.MaxValue };
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Service(store).CommitAsync(NewTurn(), "7, noted");
+        await Service(store).CommitAsync(NewTurn(), new ConversationMessage(ConversationRole.Assistant, "7, noted"));
 
         Assert.InRange(clock.Elapsed, SessionService.StoreOutageWindow - TimeSpan.FromSeconds(2), SessionService.StoreOutageWindow + TimeSpan.FromSeconds(3));
         Assert.Null(await store.Inner.GetAsync("sess_commit"));

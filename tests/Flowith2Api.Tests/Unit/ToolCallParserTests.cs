@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
+using Flowith2Api.ChatService.Upstream.Seek;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Flowith2Api.Tests.Unit;

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
@@ -82,7 +81,7 @@ public static class AnthropicRequestMapper
             }
         }
 
-        var model = OpenAIRequestMapper.PublicModel(body.Model, defaultModel);
+        var model = RequestReading.PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
         {
             Messages = messages,
@@ -206,7 +205,7 @@ public static class AnthropicRequestMapper
             return new RequestError($"{path}.content: Input should be a string or a list of content blocks", $"{path}.content");
         }
 
-        var text = new StringBuilder();
+        var parts = new List<ContentPart>();
         var blockIndex = 0;
         foreach (var block in content.EnumerateArray())
         {
@@ -218,16 +217,16 @@ public static class AnthropicRequestMapper
 
             var error = type.GetString() switch
             {
-                "text" => AppendText(block, blockPath, text),
+                "text" => ReadText(block, blockPath, parts),
                 var other when role == ConversationRole.System =>
                     new RequestError($"{blockPath}.type: '{other}' is not a valid content block for the system role (text only)", $"{blockPath}.type"),
                 "image" or "document" when !HasSource(block) =>
                     new RequestError($"{blockPath}.source: Field required (base64, url or file source)", $"{blockPath}.source"),
-                "image" => Append(text, "[image]"),
-                "document" => Append(text, "[document]"),
+                "image" => Add(parts, new AttachmentPart(AttachmentPart.Image, SourceUrl(block), SourceMediaType(block))),
+                "document" => Add(parts, new AttachmentPart(AttachmentPart.Document, SourceUrl(block), SourceMediaType(block))),
                 "thinking" or "redacted_thinking" => null, // the model's own earlier reasoning is not sent back
-                "tool_use" when role == ConversationRole.Assistant => AppendToolUse(block, blockPath, toolNames, text),
-                "tool_result" when role == ConversationRole.User => AppendToolResult(block, blockPath, toolNames, text),
+                "tool_use" when role == ConversationRole.Assistant => ReadToolUse(block, blockPath, toolNames, parts),
+                "tool_result" when role == ConversationRole.User => ReadToolResult(block, blockPath, toolNames, parts),
                 "server_tool_use" or "web_search_tool_result" => null,
                 var other => new RequestError($"{blockPath}.type: '{other}' is not a valid content block for the {source.Role} role", $"{blockPath}.type"),
             };
@@ -237,51 +236,53 @@ public static class AnthropicRequestMapper
             }
         }
 
-        messages.Add(new ConversationMessage(role.Value, text.ToString()));
+        messages.Add(new ConversationMessage(role.Value, parts));
         return null;
     }
 
-    private static RequestError? AppendText(JsonElement block, string path, StringBuilder text)
+    private static RequestError? ReadText(JsonElement block, string path, List<ContentPart> parts)
     {
         if (!block.TryGetProperty("text", out var value) || value.ValueKind != JsonValueKind.String)
         {
             return new RequestError($"{path}.text: Field required", $"{path}.text");
         }
 
-        return Append(text, value.GetString()!);
+        return Add(parts, new TextPart(value.GetString()!));
     }
 
-    private static RequestError? AppendToolUse(JsonElement block, string path, Dictionary<string, string> toolNames, StringBuilder text)
+    private static RequestError? ReadToolUse(JsonElement block, string path, Dictionary<string, string> toolNames, List<ContentPart> parts)
     {
         if (!block.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String)
         {
             return new RequestError($"{path}.name: Field required", $"{path}.name");
         }
 
-        if (block.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+        string? id = null;
+        if (block.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String)
         {
-            toolNames[id.GetString()!] = name.GetString()!;
+            id = idElement.GetString()!;
+            toolNames[id] = name.GetString()!;
         }
 
         var input = block.TryGetProperty("input", out var i) && i.ValueKind == JsonValueKind.Object
             ? ToolArguments.Normalize(i.GetRawText()) ?? "{}"
             : "{}";
-        return Append(text, ToolCallFormat.RenderCall(name.GetString()!, input));
+        return Add(parts, new ToolCallPart(id, name.GetString()!, input));
     }
 
-    private static RequestError? AppendToolResult(JsonElement block, string path, Dictionary<string, string> toolNames, StringBuilder text)
+    private static RequestError? ReadToolResult(JsonElement block, string path, Dictionary<string, string> toolNames, List<ContentPart> parts)
     {
         if (!block.TryGetProperty("tool_use_id", out var id) || id.ValueKind != JsonValueKind.String)
         {
             return new RequestError($"{path}.tool_use_id: Field required", $"{path}.tool_use_id");
         }
 
-        var result = new StringBuilder();
+        var result = new List<ContentPart>();
         if (block.TryGetProperty("content", out var content))
         {
             if (content.ValueKind == JsonValueKind.String)
             {
-                result.Append(content.GetString());
+                result.Add(new TextPart(content.GetString()!));
             }
             else if (content.ValueKind == JsonValueKind.Array)
             {
@@ -299,11 +300,11 @@ public static class AnthropicRequestMapper
                             return new RequestError($"{path}.content: a text part needs a string 'text'", $"{path}.content");
                         }
 
-                        Append(result, partText.GetString()!);
+                        result.Add(new TextPart(partText.GetString()!));
                     }
                     else
                     {
-                        Append(result, "[" + partType.GetString() + "]");
+                        result.Add(new AttachmentPart(partType.GetString()!, SourceUrl(part), SourceMediaType(part)));
                     }
                 }
             }
@@ -311,19 +312,23 @@ public static class AnthropicRequestMapper
 
         var isError = block.TryGetProperty("is_error", out var e) && e.ValueKind == JsonValueKind.True;
         var toolUseId = id.GetString()!;
-        return Append(text, ToolCallFormat.RenderResult(toolNames.GetValueOrDefault(toolUseId), toolUseId, result.ToString(), isError));
+        return Add(parts, new ToolResultPart(toolUseId, toolNames.GetValueOrDefault(toolUseId), result, isError));
     }
 
-    private static RequestError? Append(StringBuilder text, string value)
+    private static RequestError? Add(List<ContentPart> parts, ContentPart part)
     {
-        if (text.Length > 0 && value.Length > 0)
-        {
-            text.Append('\n');
-        }
-
-        text.Append(value);
+        parts.Add(part);
         return null;
     }
+
+    /// <summary>A block's <c>source.url</c> (a url source), when it has one.</summary>
+    private static string? SourceUrl(JsonElement block) =>
+        block.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
+        && source.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String ? url.GetString() : null;
+
+    private static string? SourceMediaType(JsonElement block) =>
+        block.TryGetProperty("source", out var source) && source.ValueKind == JsonValueKind.Object
+        && source.TryGetProperty("media_type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString() : null;
 
     /// <summary>An image or document block's <c>source</c>: an object with a known <c>type</c>.</summary>
     private static bool HasSource(JsonElement block) =>

@@ -1,18 +1,12 @@
-using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
+using static Flowith2Api.ChatService.Conversation.RequestReading;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
-
-/// <summary>A request the client must fix: a 400 naming the offending field.</summary>
-public sealed record RequestError(string Message, string? Param, string Code = "invalid_request_error");
 
 /// <summary>OpenAI chat completions request → conversation request. Pure; validates as it maps.</summary>
 public static class OpenAIRequestMapper
 {
-    public const string DefaultPublicModel = "flowith";
-
     public static RequestError? TryMap(OpenAIChatRequest body, string? defaultModel, out ConversationRequest request)
     {
         request = null!;
@@ -135,15 +129,15 @@ public static class OpenAIRequestMapper
                 return new RequestError($"{param}.role '{Truncate(source.Role)}' is not one of system, developer, user, assistant, tool.", $"{param}.role");
         }
 
-        var textError = FlattenContent(source.Content, $"{param}.content", out var text);
-        if (textError is not null)
+        var contentError = OpenAIContentParts.ReadContent(source.Content, $"{param}.content", out var parts);
+        if (contentError is not null)
         {
-            return textError;
+            return contentError;
         }
 
         if (role == ConversationRole.Assistant && source.ToolCalls is { ValueKind: JsonValueKind.Array } calls && calls.GetArrayLength() > 0)
         {
-            var callsError = RenderToolCalls(calls, $"{param}.tool_calls", callNames, ref text);
+            var callsError = ReadToolCalls(calls, $"{param}.tool_calls", callNames, parts);
             if (callsError is not null)
             {
                 return callsError;
@@ -153,22 +147,21 @@ public static class OpenAIRequestMapper
         if (role == ConversationRole.Tool)
         {
             var id = source.ToolCallId;
-            text = ToolCallFormat.RenderResult(id is not null && callNames.TryGetValue(id, out var name) ? name : source.Name, id, text, isError: false);
+            parts = [new ToolResultPart(id, id is not null && callNames.TryGetValue(id, out var name) ? name : source.Name, parts)];
         }
 
-        if (role is ConversationRole.User or ConversationRole.System && text.Length == 0 && source.Content is null)
+        if (role is ConversationRole.User or ConversationRole.System && parts.Count == 0 && source.Content is null)
         {
             return new RequestError($"{param}.content is required for the {source.Role} role.", $"{param}.content", "missing_required_parameter");
         }
 
-        message = new ConversationMessage(role, text);
+        message = new ConversationMessage(role, parts);
         return null;
     }
 
-    /// <summary>An assistant's earlier tool calls, written back in the call format the upstream was asked to use.</summary>
-    private static RequestError? RenderToolCalls(JsonElement calls, string param, Dictionary<string, string> callNames, ref string text)
+    /// <summary>An assistant's earlier tool calls, after its text.</summary>
+    private static RequestError? ReadToolCalls(JsonElement calls, string param, Dictionary<string, string> callNames, List<ContentPart> parts)
     {
-        var builder = new StringBuilder(text);
         var index = 0;
         foreach (var call in calls.EnumerateArray())
         {
@@ -180,20 +173,16 @@ public static class OpenAIRequestMapper
             }
 
             var arguments = function.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
-            if (call.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            string? id = null;
+            if (call.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String)
             {
-                callNames[id.GetString()!] = name.GetString()!;
+                id = idElement.GetString()!;
+                callNames[id] = name.GetString()!;
             }
 
-            if (builder.Length > 0)
-            {
-                builder.Append('\n');
-            }
-
-            builder.Append(ToolCallFormat.RenderCall(name.GetString()!, arguments));
+            parts.Add(new ToolCallPart(id, name.GetString()!, arguments));
         }
 
-        text = builder.ToString();
         return null;
     }
 
@@ -257,182 +246,15 @@ public static class OpenAIRequestMapper
         return new RequestError(Shape, "tool_choice");
     }
 
-    /// <summary>The model asked for, else the configured default, else the upstream's default ("flowith").</summary>
-    internal static string PublicModel(string? requested, string? defaultModel) =>
-        string.IsNullOrWhiteSpace(requested) ? (string.IsNullOrWhiteSpace(defaultModel) ? DefaultPublicModel : defaultModel) : requested.Trim();
 
-    /// <summary>The upstream model id for a public name; null (the upstream's default) for "flowith".</summary>
-    internal static string? UpstreamModelOf(string publicModel) =>
-        string.Equals(publicModel, DefaultPublicModel, StringComparison.OrdinalIgnoreCase) ? null : publicModel;
 
-    /// <summary>OpenAI's sampling ranges: temperature 0–2, top_p 0–1.</summary>
-    internal static RequestError? CheckSampling(double? temperature, double? topP)
-    {
-        if (temperature is < 0 or > 2 || (temperature is { } t && double.IsNaN(t)))
-        {
-            return new RequestError("'temperature' must be between 0 and 2.", "temperature");
-        }
 
-        if (topP is < 0 or > 1 || (topP is { } p && double.IsNaN(p)))
-        {
-            return new RequestError("'top_p' must be between 0 and 1.", "top_p");
-        }
 
-        return null;
-    }
 
-    /// <summary>A function's name (required), description and parameters schema, read from <paramref name="function"/>.</summary>
-    internal static RequestError? ReadFunction(JsonElement function, string param, out ToolDefinition tool)
-    {
-        tool = null!;
-        if (!function.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
-        {
-            return new RequestError($"{param}.name is required.", $"{param}.name", "missing_required_parameter");
-        }
 
-        var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
-        JsonElement? schema = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object ? p.Clone() : null;
-        tool = new ToolDefinition(name.GetString()!, description, schema);
-        return null;
-    }
 
-    /// <summary><c>tool_choice</c> given as a string: auto, none or required; anything else is <paramref name="shape"/>.</summary>
-    internal static RequestError? ReadToolChoiceMode(string? mode, IReadOnlyList<ToolDefinition> tools, string shape, out ToolChoice choice)
-    {
-        choice = ToolChoice.Auto;
-        switch (mode)
-        {
-            case "auto":
-                return null;
-            case "none":
-                choice = new ToolChoice(ToolChoiceMode.None);
-                return null;
-            case "required":
-                choice = new ToolChoice(ToolChoiceMode.Required);
-                return tools.Count == 0 ? new RequestError("'tool_choice' is 'required' but no tools are given.", "tool_choice") : null;
-            default:
-                return new RequestError(shape, "tool_choice");
-        }
-    }
 
-    /// <summary><c>tool_choice</c> naming one function, which must be among the tools.</summary>
-    internal static RequestError? NamedToolChoice(string wanted, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
-    {
-        choice = ToolChoice.Auto;
-        if (!tools.Any(t => t.Name == wanted))
-        {
-            return new RequestError($"'tool_choice' names the function '{Truncate(wanted)}', which is not in 'tools'.", "tool_choice");
-        }
 
-        choice = new ToolChoice(ToolChoiceMode.Specific, wanted);
-        return null;
-    }
-
-    /// <summary>Content as a string, or parts (text, image_url, …) flattened to text for the seek API.</summary>
-    internal static RequestError? FlattenContent(JsonElement? content, string param, out string text)
-    {
-        text = "";
-        if (content is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind == JsonValueKind.String)
-        {
-            text = element.GetString() ?? "";
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            return new RequestError($"{param} must be a string or an array of content parts.", param);
-        }
-
-        var builder = new StringBuilder();
-        var index = 0;
-        foreach (var part in element.EnumerateArray())
-        {
-            var partParam = $"{param}[{index++}]";
-            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            {
-                return new RequestError($"{partParam} must be an object with a 'type'.", partParam);
-            }
-
-            switch (type.GetString())
-            {
-                case "text" or "input_text" or "output_text":
-                    if (!part.TryGetProperty("text", out var partText) || partText.ValueKind != JsonValueKind.String)
-                    {
-                        return new RequestError($"{partParam}.text must be a string.", $"{partParam}.text");
-                    }
-
-                    if (builder.Length > 0)
-                    {
-                        builder.Append('\n');
-                    }
-
-                    builder.Append(partText.GetString());
-                    break;
-                case "image_url" or "input_image":
-                    if (!HasImage(part, type.GetString()!))
-                    {
-                        return type.GetString() == "image_url"
-                            ? new RequestError($"{partParam}.image_url must be {{\"url\": \"https://… or data:…\"}}.", $"{partParam}.image_url")
-                            : new RequestError($"{partParam} needs an 'image_url' (a URL or data URL) or a 'file_id'.", $"{partParam}.image_url");
-                    }
-
-                    AppendPlaceholder(builder, "[image]");
-                    break;
-                case "input_audio" or "file" or "input_file":
-                    if (!HasObjectOrString(part, type.GetString() == "input_audio" ? "input_audio" : "file")
-                        && !HasObjectOrString(part, "file_id") && !HasObjectOrString(part, "file_data") && !HasObjectOrString(part, "file_url"))
-                    {
-                        return new RequestError($"{partParam} has no content: send its data or a file id.", partParam);
-                    }
-
-                    AppendPlaceholder(builder, "[file]");
-                    break;
-                default:
-                    return new RequestError($"{partParam}.type '{Truncate(type.GetString())}' is not supported; use text or image_url.", $"{partParam}.type");
-            }
-        }
-
-        text = builder.ToString();
-        return null;
-    }
-
-    /// <summary>Chat's <c>{"image_url":{"url"}}</c> (or a bare URL string), Responses' <c>image_url</c> string or <c>file_id</c>.</summary>
-    private static bool HasImage(JsonElement part, string type)
-    {
-        if (part.TryGetProperty("image_url", out var image))
-        {
-            if (image.ValueKind == JsonValueKind.String && image.GetString() is { Length: > 0 })
-            {
-                return true;
-            }
-
-            if (image.ValueKind == JsonValueKind.Object && image.TryGetProperty("url", out var url) && url.ValueKind == JsonValueKind.String
-                && url.GetString() is { Length: > 0 })
-            {
-                return true;
-            }
-        }
-
-        return type == "input_image" && part.TryGetProperty("file_id", out var file) && file.ValueKind == JsonValueKind.String && file.GetString() is { Length: > 0 };
-    }
-
-    private static bool HasObjectOrString(JsonElement part, string name) =>
-        part.TryGetProperty(name, out var value) && (value.ValueKind == JsonValueKind.Object || (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 }));
-
-    private static void AppendPlaceholder(StringBuilder builder, string placeholder)
-    {
-        if (builder.Length > 0)
-        {
-            builder.Append('\n');
-        }
-
-        builder.Append(placeholder);
-    }
 
     private static RequestError? ReadStop(JsonElement? stop, out IReadOnlyList<string> result)
     {
@@ -502,12 +324,5 @@ public static class OpenAIRequestMapper
         }
     }
 
-    /// <summary>A json_schema format whose schema can be checked against; a 400 naming <paramref name="param"/> otherwise.</summary>
-    internal static RequestError? SchemaFormat(JsonElement schema, string param, out OutputFormat result)
-    {
-        result = OutputFormat.ForSchema(schema, out var problem) ?? OutputFormat.Text;
-        return problem is null ? null : new RequestError($"'{param}' {problem}.", param);
-    }
 
-    internal static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
 }

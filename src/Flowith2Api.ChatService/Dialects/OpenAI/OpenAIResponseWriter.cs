@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;

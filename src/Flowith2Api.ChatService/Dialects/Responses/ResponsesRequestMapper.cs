@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
 
@@ -29,7 +27,7 @@ public static class ResponsesRequestMapper
             return new RequestError("'max_output_tokens' must be a positive integer.", "max_output_tokens");
         }
 
-        if (OpenAIRequestMapper.CheckSampling(body.Temperature, body.TopP) is { } samplingError)
+        if (RequestReading.CheckSampling(body.Temperature, body.TopP) is { } samplingError)
         {
             return samplingError;
         }
@@ -74,12 +72,12 @@ public static class ResponsesRequestMapper
 
         history = new ResponseContinuation { Turns = [.. messages.Skip(historyStart).Select(StoredTurn.From)], CallNames = callNames };
 
-        var model = OpenAIRequestMapper.PublicModel(body.Model, defaultModel);
+        var model = RequestReading.PublicModel(body.Model, defaultModel);
         request = new ConversationRequest
         {
             Messages = messages,
             PublicModel = model,
-            UpstreamModel = OpenAIRequestMapper.UpstreamModelOf(model),
+            UpstreamModel = RequestReading.UpstreamModelOf(model),
             Stream = body.Stream == true,
             MaxTokens = body.MaxOutputTokens,
             Temperature = body.Temperature,
@@ -134,7 +132,7 @@ public static class ResponsesRequestMapper
                 "function_call" => ReadFunctionCall(item, param, messages, inputStart, callNames),
                 "function_call_output" => ReadFunctionOutput(item, param, messages, callNames),
                 "reasoning" => null, // earlier reasoning is not sent back upstream
-                _ => new RequestError($"{param}.type '{OpenAIRequestMapper.Truncate(type)}' is not supported; use message, function_call or function_call_output.",
+                _ => new RequestError($"{param}.type '{RequestReading.Truncate(type)}' is not supported; use message, function_call or function_call_output.",
                     $"{param}.type"),
             };
             if (error is not null)
@@ -164,7 +162,7 @@ public static class ResponsesRequestMapper
             case null:
                 return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
             default:
-                return new RequestError($"{param}.role '{OpenAIRequestMapper.Truncate(roleName)}' is not one of system, developer, user, assistant.", $"{param}.role");
+                return new RequestError($"{param}.role '{RequestReading.Truncate(roleName)}' is not one of system, developer, user, assistant.", $"{param}.role");
         }
 
         JsonElement? content = item.TryGetProperty("content", out var c) ? c : null;
@@ -173,13 +171,13 @@ public static class ResponsesRequestMapper
             return new RequestError($"{param}.content is required.", $"{param}.content", "missing_required_parameter");
         }
 
-        var error = OpenAIRequestMapper.FlattenContent(content, $"{param}.content", out var text);
+        var error = OpenAIContentParts.ReadContent(content, $"{param}.content", out var parts);
         if (error is not null)
         {
             return error;
         }
 
-        messages.Add(new ConversationMessage(role, text));
+        messages.Add(new ConversationMessage(role, parts));
         return null;
     }
 
@@ -192,13 +190,16 @@ public static class ResponsesRequestMapper
         }
 
         var arguments = item.TryGetProperty("arguments", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString()! : "{}";
+        string? callId = null;
         if (item.TryGetProperty("call_id", out var id) && id.ValueKind == JsonValueKind.String)
         {
-            callNames[id.GetString()!] = name.GetString()!;
+            callId = id.GetString()!;
+            callNames[callId] = name.GetString()!;
         }
 
-        var call = ToolCallFormat.RenderCall(name.GetString()!, arguments);
-        if (messages.Count > 0 && messages.Count - 1 < inputStart && messages[^1].Role == ConversationRole.Assistant && messages[^1].Text.Contains(call, StringComparison.Ordinal))
+        var call = new ToolCallPart(callId, name.GetString()!, arguments);
+        if (messages.Count > 0 && messages.Count - 1 < inputStart && messages[^1].Role == ConversationRole.Assistant
+            && messages[^1].Parts.OfType<ToolCallPart>().Any(p => p.Name == call.Name && p.ArgumentsJson == call.ArgumentsJson))
         {
             return null; // the previous response's own call, sent again with its output
         }
@@ -206,11 +207,11 @@ public static class ResponsesRequestMapper
         // Consecutive calls of one assistant turn stay in one assistant message, as the upstream saw them.
         if (messages.Count > inputStart && messages[^1].Role == ConversationRole.Assistant)
         {
-            messages[^1] = messages[^1] with { Text = messages[^1].Text.Length == 0 ? call : messages[^1].Text + "\n" + call };
+            messages[^1] = messages[^1] with { Parts = [.. messages[^1].Parts, call] };
         }
         else
         {
-            messages.Add(new ConversationMessage(ConversationRole.Assistant, call));
+            messages.Add(new ConversationMessage(ConversationRole.Assistant, [call]));
         }
 
         return null;
@@ -223,14 +224,14 @@ public static class ResponsesRequestMapper
             return new RequestError($"{param}.call_id is required.", $"{param}.call_id", "missing_required_parameter");
         }
 
-        string output;
+        List<ContentPart> output;
         if (item.TryGetProperty("output", out var o) && o.ValueKind == JsonValueKind.String)
         {
-            output = o.GetString()!;
+            output = [new TextPart(o.GetString()!)];
         }
         else if (item.TryGetProperty("output", out o) && o.ValueKind == JsonValueKind.Array)
         {
-            var error = OpenAIRequestMapper.FlattenContent(o, $"{param}.output", out output);
+            var error = OpenAIContentParts.ReadContent(o, $"{param}.output", out output);
             if (error is not null)
             {
                 return error;
@@ -243,7 +244,7 @@ public static class ResponsesRequestMapper
 
         var callId = id.GetString()!;
         messages.Add(new ConversationMessage(ConversationRole.Tool,
-            ToolCallFormat.RenderResult(callNames.TryGetValue(callId, out var name) ? name : null, callId, output, isError: false)));
+            [new ToolResultPart(callId, callNames.TryGetValue(callId, out var name) ? name : null, output)]));
         return null;
     }
 
@@ -284,7 +285,7 @@ public static class ResponsesRequestMapper
                 "function" => ReadFunctionTool(tool, param, list),
                 "namespace" => ReadNamespace(tool, param, list),
                 _ => new RequestError(
-                    $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}} or a namespace of them; hosted tools ('{OpenAIRequestMapper.Truncate(type)}') are not available.",
+                    $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}} or a namespace of them; hosted tools ('{RequestReading.Truncate(type)}') are not available.",
                     param, "unsupported_parameter"),
             };
             if (error is not null)
@@ -302,7 +303,7 @@ public static class ResponsesRequestMapper
 
     private static RequestError? ReadFunctionTool(JsonElement tool, string param, List<ToolDefinition> list)
     {
-        if (OpenAIRequestMapper.ReadFunction(tool, param, out var definition) is { } functionError)
+        if (RequestReading.ReadFunction(tool, param, out var definition) is { } functionError)
         {
             return functionError;
         }
@@ -330,7 +331,7 @@ public static class ResponsesRequestMapper
             var innerParam = $"{param}.tools[{index++}]";
             if (TypeOf(function) != "function")
             {
-                return new RequestError($"{innerParam} must be a function tool; '{OpenAIRequestMapper.Truncate(TypeOf(function))}' tools are not available.",
+                return new RequestError($"{innerParam} must be a function tool; '{RequestReading.Truncate(TypeOf(function))}' tools are not available.",
                     innerParam, "unsupported_parameter");
             }
 
@@ -382,12 +383,12 @@ public static class ResponsesRequestMapper
         const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"name\"}.";
         if (element.ValueKind == JsonValueKind.String)
         {
-            return OpenAIRequestMapper.ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
+            return RequestReading.ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
         }
 
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            return OpenAIRequestMapper.NamedToolChoice(name.GetString()!, tools, out choice);
+            return RequestReading.NamedToolChoice(name.GetString()!, tools, out choice);
         }
 
         return new RequestError(Shape, "tool_choice");
@@ -420,9 +421,9 @@ public static class ResponsesRequestMapper
                     return new RequestError("'text.format.schema' is required for the json_schema type.", "text.format.schema", "missing_required_parameter");
                 }
 
-                return OpenAIRequestMapper.SchemaFormat(schema, "text.format.schema", out result);
+                return RequestReading.SchemaFormat(schema, "text.format.schema", out result);
             default:
-                return new RequestError($"'text.format.type' '{OpenAIRequestMapper.Truncate(type.GetString())}' is not one of text, json_object, json_schema.",
+                return new RequestError($"'text.format.type' '{RequestReading.Truncate(type.GetString())}' is not one of text, json_object, json_schema.",
                     "text.format.type");
         }
     }

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
 

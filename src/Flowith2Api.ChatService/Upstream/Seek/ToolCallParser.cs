@@ -1,11 +1,9 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Flowith2Api.ChatService.Conversation;
+using Flowith2Api.ChatService.Tools;
 
-namespace Flowith2Api.ChatService.Tools;
-
-/// <summary>A tool call parsed out of the upstream's text.</summary>
-public sealed record ToolCall(int Index, string Id, string Name, string ArgumentsJson);
+namespace Flowith2Api.ChatService.Upstream.Seek;
 
 /// <summary>
 /// Finds <c>&lt;tool_call name="…"&gt;{json}&lt;/tool_call&gt;</c> in upstream text as it streams. Text that may be the

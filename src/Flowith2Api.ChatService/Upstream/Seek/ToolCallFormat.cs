@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Flowith2Api.ChatService.Conversation;
 
-namespace Flowith2Api.ChatService.Tools;
+namespace Flowith2Api.ChatService.Upstream.Seek;
 
 /// <summary>
 /// The one textual tool-call format the upstream is asked to use (from the original project), how tools are described

@@ -67,6 +67,8 @@ public static class ChatServices
         builder.Services.AddHostedService(services => services.GetRequiredService<ChatGauges>());
         builder.Services.AddOptions<ServerToolOptions>().Configure<IConfiguration>(ServerToolOptions.Bind);
         builder.Services.AddSingleton<ToolLoop>();
+        builder.Services.AddSingleton<Turns.TurnRunner>();
+        builder.Services.AddSingleton<Dialects.Responses.ResponsesServices>();
         builder.Services.AddHttpClient<ToolServiceClient>(http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
         builder.Services.AddSingleton<ModelCatalog>();
         builder.Services.AddSingleton<TokenCounter>();

@@ -44,6 +44,9 @@ public interface IResponseStore
 
     Task<bool> DeleteAsync(string id, string owner);
 
+    /// <summary>A failure of the store itself (Redis away or timing out), as opposed to a missing response.</summary>
+    public static bool IsStoreFailure(Exception e) => e is StackExchange.Redis.RedisException or StackExchange.Redis.RedisTimeoutException;
+
     public static string Serialize(ResponseContinuation continuation) =>
         JsonSerializer.Serialize(continuation, ResponseStoreJsonContext.Default.ResponseContinuation);
 

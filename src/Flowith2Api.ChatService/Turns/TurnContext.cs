@@ -1,7 +1,8 @@
+using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 
-namespace Flowith2Api.ChatService.Conversation;
+namespace Flowith2Api.ChatService.Turns;
 
 /// <summary>
 /// One client turn, dialect-neutral: the request as it goes upstream, the server tools offered, the session, and how a
@@ -19,7 +20,7 @@ public sealed record TurnContext(
     string KeyId)
 {
     /// <summary>Counts the turn's usage, decides how it ended, and stores it in the session (if any).</summary>
-    public async Task<(AnswerSummary Summary, Usage Usage, AnswerFinish Finish)> FinishAsync(LoopState state)
+    public async Task<TurnAnswer> FinishAsync(LoopState state)
     {
         var summary = state.Summary();
         var reasoningTokens = Tokens.CountText(summary.Reasoning);
@@ -31,6 +32,6 @@ public sealed record TurnContext(
             await Sessions.CommitAsync(Session, summary.ToMessage());
         }
 
-        return (summary, usage, state.Finish(Request.MaxTokens, usage.OutputTokens));
+        return new TurnAnswer(summary, usage, state.Finish(Request.MaxTokens, usage.OutputTokens), Session?.Id);
     }
 }

@@ -3,11 +3,19 @@ using System.Text.Json.Serialization.Metadata;
 using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ServiceDefaults;
 
-namespace Flowith2Api.ChatService.Dialects.OpenAI;
+namespace Flowith2Api.ChatService.Dialects;
 
-/// <summary>OpenAI's error envelope before the first byte.</summary>
+/// <summary>OpenAI's error envelope before the first byte (Chat Completions and Responses share it).</summary>
 public static class OpenAIErrors
 {
+    /// <summary>OpenAI's error type for a status.</summary>
+    public static string TypeOf(int status) => status switch
+    {
+        >= 500 => "server_error",
+        StatusCodes.Status429TooManyRequests => "rate_limit_error",
+        _ => "invalid_request_error",
+    };
+
     public static Task WriteAsync(HttpContext context, int status, string message, string type, string? code, string? param = null) =>
         ErrorEnvelopes.WriteResponseAsync(context, status, json => ErrorEnvelopes.WriteOpenAI(json, message, type, code, param));
 

@@ -1,5 +1,4 @@
 using Flowith2Api.ChatService.Apis;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService;
 
@@ -16,10 +15,9 @@ public static class ChatServiceApp
         app.UseInternalServiceDefaults();
         app.UseMiddleware<Conversation.ChatStatsMiddleware>();
         app.MapDefaultEndpoints();
-        app.MapOpenAIChatCompletionsApi();
+        app.MapChatTurnsApi();
         app.MapOpenAIResponsesApi();
         app.MapModelsApi();
-        app.MapAnthropicMessagesApi();
         app.MapAdminSessionsApi();
         // Every path and method no endpoint takes (file-like paths too: the default fallback skips those), in the route's
         // envelope — OpenAI answers a wrong method with the same 404.

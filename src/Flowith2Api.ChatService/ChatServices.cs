@@ -1,12 +1,9 @@
 using System.Net;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using Flowith2Api.ChatService.Dialects.Responses;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

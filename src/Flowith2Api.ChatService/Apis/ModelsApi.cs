@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Flowith2Api.ChatService.Models;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Apis;
 

@@ -1,34 +1,22 @@
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Dialects;
 using Flowith2Api.ChatService.Dialects.Responses;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Turns;
 
 namespace Flowith2Api.ChatService.Apis;
 
 /// <summary>
-/// The OpenAI Responses dialect on the same conversation model as chat completions: <c>POST /v1/responses</c>, and
-/// stored responses (<c>store</c>, the default) that <c>previous_response_id</c> continues and that can be read
-/// (<c>GET /v1/responses/{id}</c>, <c>…/input_items</c>) and deleted by the key that made them.
+/// Stored responses of the Responses dialect (<c>store</c>, the default; <c>POST /v1/responses</c> is a turn, in
+/// <see cref="ChatTurnsApi"/>): read (<c>GET /v1/responses/{id}</c>, <c>…/input_items</c>) and deleted by the key that
+/// made them.
 /// </summary>
 public static partial class OpenAIResponsesApi
 {
     public static IEndpointRouteBuilder MapOpenAIResponsesApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/responses", CreateResponseAsync);
         app.MapGet("/v1/responses/{id}", GetResponseAsync);
         app.MapDelete("/v1/responses/{id}", DeleteResponseAsync);
         app.MapGet("/v1/responses/{id}/input_items", ListInputItemsAsync);
         return app;
-    }
-
-    public static async Task CreateResponseAsync(HttpContext context, TurnRunner runner, ResponsesServices services)
-    {
-        if (await ResponsesTurn.ReadAsync(context, services) is { } turn)
-        {
-            await runner.RunAsync(context, turn);
-        }
     }
 
     public static async Task GetResponseAsync(HttpContext context, string id, IResponseStore store, ILogger<ChatExecutor> logger)

@@ -1,5 +1,4 @@
 using System.Text;
-using Flowith2Api.ChatService.Upstream;
 using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.ChatService.Conversation;

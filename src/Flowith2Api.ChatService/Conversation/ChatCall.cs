@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Conversation;
 

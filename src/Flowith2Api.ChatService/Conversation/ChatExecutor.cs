@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Flowith2Api.ChatService.Credentials;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Conversation;

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Conversation;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Flowith2Api.ServiceDefaults;
 using StackExchange.Redis;
 
 namespace Flowith2Api.ChatService.Conversation;

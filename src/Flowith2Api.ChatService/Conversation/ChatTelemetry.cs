@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Conversation;
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using Json.Schema;
 
 namespace Flowith2Api.ChatService.Conversation;

@@ -1,10 +1,33 @@
-using System.Text.Json;
-
 namespace Flowith2Api.ChatService.Conversation;
 
 /// <summary>Message content as OpenAI's Chat Completions and Responses APIs both send it: a string, or typed parts.</summary>
 public static class OpenAIContentParts
 {
+    /// <summary>A message's role; "developer" is a system message, and with <paramref name="toolRoles"/> "tool" (or the older "function") a tool result.</summary>
+    public static RequestError? ReadRole(string? name, string param, bool toolRoles, out ConversationRole role)
+    {
+        role = ConversationRole.User;
+        switch (name)
+        {
+            case "system" or "developer":
+                role = ConversationRole.System;
+                return null;
+            case "user":
+                return null;
+            case "assistant":
+                role = ConversationRole.Assistant;
+                return null;
+            case "tool" or "function" when toolRoles:
+                role = ConversationRole.Tool;
+                return null;
+            case null:
+                return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
+            default:
+                return new RequestError(
+                    $"{param}.role '{RequestReading.Truncate(name)}' is not one of system, developer, user, assistant{(toolRoles ? ", tool" : "")}.", $"{param}.role");
+        }
+    }
+
     /// <summary>Content as a string, or parts (text, image_url, input_image, files, audio) as typed parts.</summary>
     public static RequestError? ReadContent(JsonElement? content, string param, out List<ContentPart> parts)
     {

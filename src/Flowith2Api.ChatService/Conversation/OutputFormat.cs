@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Json.Schema;
 
 namespace Flowith2Api.ChatService.Conversation;

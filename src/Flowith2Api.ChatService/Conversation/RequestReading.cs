@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Flowith2Api.ChatService.Conversation;
 
 /// <summary>A request the client must fix: a 400 naming the offending field.</summary>
@@ -89,4 +87,102 @@ public static class RequestReading
     }
 
     public static string Truncate(string? value) => value is null ? "" : value.Length <= 40 ? value : value[..40] + "…";
+
+    /// <summary>
+    /// An output format <c>{"type": "text" | "json_object" | "json_schema", …}</c> at <paramref name="param"/>; a
+    /// json_schema's schema is in the object named <paramref name="schemaInside"/> (Chat Completions' <c>json_schema</c>)
+    /// or, when that is null, beside the type (Responses).
+    /// </summary>
+    public static RequestError? ReadOutputFormat(JsonElement? format, string param, string? schemaInside, out OutputFormat result)
+    {
+        result = OutputFormat.Text;
+        if (format is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+        {
+            return new RequestError($"'{param}' must be an object with a 'type' of text, json_object or json_schema.", param);
+        }
+
+        switch (type.GetString())
+        {
+            case "text":
+                return null;
+            case "json_object":
+                result = OutputFormat.JsonObject;
+                return null;
+            case "json_schema" when schemaInside is not null:
+                if (!element.TryGetProperty(schemaInside, out var holder) || holder.ValueKind != JsonValueKind.Object || !holder.TryGetProperty("schema", out var nested))
+                {
+                    return new RequestError($"'{param}.{schemaInside}.schema' is required for the json_schema type.", $"{param}.{schemaInside}");
+                }
+
+                return SchemaFormat(nested, $"{param}.{schemaInside}.schema", out result);
+            case "json_schema":
+                if (!element.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
+                {
+                    return new RequestError($"'{param}.schema' is required for the json_schema type.", $"{param}.schema", "missing_required_parameter");
+                }
+
+                return SchemaFormat(schema, $"{param}.schema", out result);
+            default:
+                return new RequestError($"'{param}.type' '{Truncate(type.GetString())}' is not one of text, json_object, json_schema.", $"{param}.type");
+        }
+    }
+
+    /// <summary>
+    /// <c>tool_choice</c>: none, auto, required, or one named function (<c>{"function":{"name"}}</c> when
+    /// <paramref name="nameInFunction"/>, as Chat Completions has it; <c>{"name"}</c>, as Responses has it), which must
+    /// be among the tools; anything else is <paramref name="shape"/>.
+    /// </summary>
+    public static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, string shape, bool nameInFunction, out ToolChoice choice)
+    {
+        choice = ToolChoice.Auto;
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return ReadToolChoiceMode(element.GetString(), tools, shape, out choice);
+        }
+
+        var holder = element;
+        if (element.ValueKind == JsonValueKind.Object && nameInFunction && !(element.TryGetProperty("function", out holder) && holder.ValueKind == JsonValueKind.Object))
+        {
+            return new RequestError(shape, "tool_choice");
+        }
+
+        return element.ValueKind == JsonValueKind.Object && holder.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
+            ? NamedToolChoice(name.GetString()!, tools, out choice)
+            : new RequestError(shape, "tool_choice");
+    }
+
+    /// <summary>An optional array at <paramref name="param"/>: each item read by <paramref name="readItem"/> (with its index), the first error returned.</summary>
+    public static RequestError? ReadArray(JsonElement? source, string param, string notAnArray, Func<JsonElement, int, RequestError?> readItem)
+    {
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            return new RequestError(notAnArray, param);
+        }
+
+        var index = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            if (readItem(item, index++) is { } error)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
 }

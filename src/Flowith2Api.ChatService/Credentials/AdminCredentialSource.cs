@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Credentials;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Credentials;
 

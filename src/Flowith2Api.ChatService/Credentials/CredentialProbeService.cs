@@ -1,4 +1,3 @@
-using Flowith2Api.ChatService.Upstream;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Credentials;

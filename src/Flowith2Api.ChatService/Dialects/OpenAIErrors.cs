@@ -1,7 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects;
 

@@ -1,8 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.RegularExpressions;
 using Flowith2Api.ChatService.Credentials;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Models;

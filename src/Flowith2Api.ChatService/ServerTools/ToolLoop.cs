@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Text;
-using Flowith2Api.ChatService.Conversation;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.ServerTools;

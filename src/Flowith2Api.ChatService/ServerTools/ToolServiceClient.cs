@@ -1,8 +1,5 @@
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.ServerTools;

@@ -1,5 +1,3 @@
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Credentials;
 using StackExchange.Redis;
 

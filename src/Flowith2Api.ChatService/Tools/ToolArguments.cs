@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Flowith2Api.ChatService.Tools;

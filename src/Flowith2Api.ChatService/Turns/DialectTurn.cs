@@ -1,6 +1,3 @@
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Upstream;
-
 namespace Flowith2Api.ChatService.Turns;
 
 /// <summary>

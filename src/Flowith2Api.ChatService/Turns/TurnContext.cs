@@ -1,4 +1,3 @@
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
 

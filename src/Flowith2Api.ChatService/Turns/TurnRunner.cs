@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Upstream;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Turns;

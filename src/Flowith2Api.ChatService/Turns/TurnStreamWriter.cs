@@ -1,7 +1,3 @@
-using System.IO.Pipelines;
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ChatService.Upstream;
-
 namespace Flowith2Api.ChatService.Turns;
 
 /// <summary>
@@ -30,8 +26,16 @@ public abstract class TurnStreamWriter(HttpContext context, TurnInfo info) : IDi
 
     protected abstract Task WriteOpeningAsync(CancellationToken cancellationToken);
 
+    /// <summary>The dialect's writer of answer pieces.</summary>
+    protected abstract IAnswerEventWriter Events { get; }
+
     /// <summary>One piece of the answer: reasoning, text or a tool call.</summary>
-    public abstract ValueTask<FlushResult> WriteAsync(AnswerEvent item, CancellationToken cancellationToken);
+    public ValueTask<FlushResult> WriteAsync(AnswerEvent item, CancellationToken cancellationToken) => item.Kind switch
+    {
+        AnswerEventKind.Reasoning => Events.WriteReasoningAsync(item.Text, cancellationToken),
+        AnswerEventKind.ToolCall => Events.WriteToolCallAsync(item.Call!, cancellationToken),
+        _ => Events.WriteTextAsync(item.Text, cancellationToken),
+    };
 
     /// <summary>A keep-alive while nothing else is said (for dialects whose streams keep alive).</summary>
     public virtual Task PingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Upstream;

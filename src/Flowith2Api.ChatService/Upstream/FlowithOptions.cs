@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Upstream;

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Text;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.ChatService.Upstream;

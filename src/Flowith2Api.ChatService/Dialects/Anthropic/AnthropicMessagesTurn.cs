@@ -1,10 +1,4 @@
-using System.IO.Pipelines;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Turns;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
 
@@ -117,12 +111,7 @@ public sealed class AnthropicMessagesTurn : DialectTurn
 
         public override Task PingAsync(CancellationToken cancellationToken) => _writer.WritePingAsync(cancellationToken).AsTask();
 
-        public override ValueTask<FlushResult> WriteAsync(AnswerEvent item, CancellationToken cancellationToken) => item.Kind switch
-        {
-            AnswerEventKind.Reasoning => _writer.WriteThinkingAsync(item.Text, cancellationToken),
-            AnswerEventKind.ToolCall => _writer.WriteToolUseAsync(item.Call!, cancellationToken),
-            _ => _writer.WriteTextAsync(item.Text, cancellationToken),
-        };
+        protected override IAnswerEventWriter Events => _writer;
 
         public override Task FinishAsync(TurnAnswer answer, CancellationToken cancellationToken) =>
             _writer.WriteFinishAsync(AnthropicResponseWriter.StopReason(answer.Finish), answer.Summary.StopSequence,

@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
@@ -339,32 +337,20 @@ public static class AnthropicRequestMapper
     /// <summary>Custom tools (<c>input_schema</c>) and typed tools (bash, text editor, …): each offered by name.</summary>
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
-        tools = [];
-        requestedServerTools = ServerToolNames.None;
-        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            return new RequestError("tools: Input should be a list of tools", "tools");
-        }
-
         var list = new List<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in element.EnumerateArray())
+        var requested = ServerToolNames.None;
+        var error = RequestReading.ReadArray(source, "tools", "tools: Input should be a list of tools", (tool, index) =>
         {
-            var path = $"tools.{index++}";
+            var path = $"tools.{index}";
             if (IsAnthropicServerTool(tool))
             {
                 // Run by Anthropic's servers, not the client: left to our server tools of the same kind, when enabled.
                 if (ServerToolFor(tool) is { } serverTool)
                 {
-                    requestedServerTools = ServerToolNames.With(requestedServerTools, serverTool);
+                    requested = ServerToolNames.With(requested, serverTool);
                 }
 
-                continue;
+                return null;
             }
 
             if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String
@@ -376,10 +362,11 @@ public static class AnthropicRequestMapper
             var description = tool.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
             JsonElement? schema = tool.TryGetProperty("input_schema", out var s) && s.ValueKind == JsonValueKind.Object ? s.Clone() : null;
             list.Add(new ToolDefinition(name.GetString()!, description, schema));
-        }
-
+            return null;
+        });
         tools = list;
-        return null;
+        requestedServerTools = requested;
+        return error;
     }
 
     /// <summary>Whether a server tool was declared (with this name; null: any).</summary>

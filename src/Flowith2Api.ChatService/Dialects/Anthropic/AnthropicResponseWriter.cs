@@ -1,9 +1,3 @@
-using System.Buffers;
-using System.IO.Pipelines;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ServiceDefaults;
-
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
 
 /// <summary>Anthropic's message objects and stop reasons.</summary>
@@ -110,7 +104,7 @@ public static class AnthropicResponseWriter
 /// with the stop reason and cumulative usage; message_stop. <c>ping</c> keeps a quiet stream alive; an error after
 /// the first byte is an <c>error</c> event.
 /// </summary>
-public sealed class AnthropicStreamWriter : IDisposable
+public sealed class AnthropicStreamWriter : SseEventWriter, IAnswerEventWriter
 {
     private enum Block
     {
@@ -119,8 +113,6 @@ public sealed class AnthropicStreamWriter : IDisposable
         Text,
     }
 
-    private readonly PipeWriter _pipe;
-    private readonly Utf8JsonWriter _json;
     private readonly string _id;
     private readonly string _model;
     private readonly string? _sessionId;
@@ -128,10 +120,9 @@ public sealed class AnthropicStreamWriter : IDisposable
     private Block _open;
 
     public AnthropicStreamWriter(HttpResponse response, string id, string model, string? sessionId = null)
+        : base(response)
     {
         _sessionId = sessionId;
-        _pipe = response.BodyWriter;
-        _json = new Utf8JsonWriter(_pipe);
         _id = id;
         _model = model;
     }
@@ -150,45 +141,49 @@ public sealed class AnthropicStreamWriter : IDisposable
     {
         Started = true;
         Begin("message_start");
-        _json.WriteStartObject("message");
-        _json.WriteString("id", _id);
-        _json.WriteString("type", "message");
-        _json.WriteString("role", "assistant");
-        _json.WriteString("model", _model);
-        _json.WriteStartArray("content");
-        _json.WriteEndArray();
-        _json.WriteNull("stop_reason");
-        _json.WriteNull("stop_sequence");
-        AnthropicResponseWriter.WriteUsage(_json, new Usage(inputTokens, 0));
+        Json.WriteStartObject("message");
+        Json.WriteString("id", _id);
+        Json.WriteString("type", "message");
+        Json.WriteString("role", "assistant");
+        Json.WriteString("model", _model);
+        Json.WriteStartArray("content");
+        Json.WriteEndArray();
+        Json.WriteNull("stop_reason");
+        Json.WriteNull("stop_sequence");
+        AnthropicResponseWriter.WriteUsage(Json, new Usage(inputTokens, 0));
         if (_sessionId is not null)
         {
-            _json.WriteString("session_id", _sessionId);
+            Json.WriteString("session_id", _sessionId);
         }
 
-        _json.WriteEndObject();
+        Json.WriteEndObject();
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     public ValueTask<FlushResult> WritePingAsync(CancellationToken cancellationToken)
     {
         Begin("ping");
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
+
+    ValueTask<FlushResult> IAnswerEventWriter.WriteReasoningAsync(string text, CancellationToken cancellationToken) => WriteThinkingAsync(text, cancellationToken);
+
+    ValueTask<FlushResult> IAnswerEventWriter.WriteToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken) => WriteToolUseAsync(toolCall, cancellationToken);
 
     public ValueTask<FlushResult> WriteThinkingAsync(string text, CancellationToken cancellationToken)
     {
         Open(Block.Thinking);
         Delta("thinking_delta", "thinking", text);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     public ValueTask<FlushResult> WriteTextAsync(string text, CancellationToken cancellationToken)
     {
         Open(Block.Text);
         Delta("text_delta", "text", text);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>A whole tool_use block: start (empty input), the arguments as one input_json_delta, stop.</summary>
@@ -197,19 +192,19 @@ public sealed class AnthropicStreamWriter : IDisposable
         Close();
         _index++;
         Begin("content_block_start");
-        _json.WriteNumber("index", _index);
-        _json.WriteStartObject("content_block");
-        _json.WriteString("type", "tool_use");
-        _json.WriteString("id", AnthropicResponseWriter.ToolUseId(call));
-        _json.WriteString("name", call.Name);
-        _json.WriteStartObject("input");
-        _json.WriteEndObject();
-        AnthropicResponseWriter.WriteDirectCaller(_json);
-        _json.WriteEndObject();
+        Json.WriteNumber("index", _index);
+        Json.WriteStartObject("content_block");
+        Json.WriteString("type", "tool_use");
+        Json.WriteString("id", AnthropicResponseWriter.ToolUseId(call));
+        Json.WriteString("name", call.Name);
+        Json.WriteStartObject("input");
+        Json.WriteEndObject();
+        AnthropicResponseWriter.WriteDirectCaller(Json);
+        Json.WriteEndObject();
         End();
         Delta("input_json_delta", "partial_json", call.ArgumentsJson);
         StopBlock();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     public ValueTask<FlushResult> WriteFinishAsync(string stopReason, string? stopSequence, Usage usage, CancellationToken cancellationToken)
@@ -221,33 +216,31 @@ public sealed class AnthropicStreamWriter : IDisposable
 
         Close();
         Begin("message_delta");
-        _json.WriteStartObject("delta");
-        _json.WriteString("stop_reason", stopReason);
+        Json.WriteStartObject("delta");
+        Json.WriteString("stop_reason", stopReason);
         if (stopSequence is null)
         {
-            _json.WriteNull("stop_sequence");
+            Json.WriteNull("stop_sequence");
         }
         else
         {
-            _json.WriteString("stop_sequence", stopSequence);
+            Json.WriteString("stop_sequence", stopSequence);
         }
 
-        _json.WriteEndObject();
-        AnthropicResponseWriter.WriteUsage(_json, usage);
+        Json.WriteEndObject();
+        AnthropicResponseWriter.WriteUsage(Json, usage);
         End();
         Begin("message_stop");
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     public ValueTask<FlushResult> WriteErrorAsync(string type, string message, CancellationToken cancellationToken)
     {
-        _pipe.Write("event: error\ndata: "u8);
-        _json.Reset(_pipe);
-        ErrorEnvelopes.WriteAnthropic(_json, message, type, requestId: null);
-        _json.Flush();
-        _pipe.Write("\n\n"u8);
-        return _pipe.FlushAsync(cancellationToken);
+        BeginEvent("error");
+        ErrorEnvelopes.WriteAnthropic(Json, message, type, requestId: null);
+        EndEvent();
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     private void Open(Block block)
@@ -261,21 +254,21 @@ public sealed class AnthropicStreamWriter : IDisposable
         _index++;
         _open = block;
         Begin("content_block_start");
-        _json.WriteNumber("index", _index);
-        _json.WriteStartObject("content_block");
+        Json.WriteNumber("index", _index);
+        Json.WriteStartObject("content_block");
         if (block == Block.Thinking)
         {
-            _json.WriteString("type", "thinking");
-            _json.WriteString("thinking", "");
-            _json.WriteString("signature", "");
+            Json.WriteString("type", "thinking");
+            Json.WriteString("thinking", "");
+            Json.WriteString("signature", "");
         }
         else
         {
-            _json.WriteString("type", "text");
-            _json.WriteString("text", "");
+            Json.WriteString("type", "text");
+            Json.WriteString("text", "");
         }
 
-        _json.WriteEndObject();
+        Json.WriteEndObject();
         End();
     }
 
@@ -298,37 +291,31 @@ public sealed class AnthropicStreamWriter : IDisposable
     private void StopBlock()
     {
         Begin("content_block_stop");
-        _json.WriteNumber("index", _index);
+        Json.WriteNumber("index", _index);
         End();
     }
 
     private void Delta(string type, string field, string value)
     {
         Begin("content_block_delta");
-        _json.WriteNumber("index", _index);
-        _json.WriteStartObject("delta");
-        _json.WriteString("type", type);
-        _json.WriteString(field, value);
-        _json.WriteEndObject();
+        Json.WriteNumber("index", _index);
+        Json.WriteStartObject("delta");
+        Json.WriteString("type", type);
+        Json.WriteString(field, value);
+        Json.WriteEndObject();
         End();
     }
 
     private void Begin(string type)
     {
-        _pipe.Write("event: "u8);
-        _pipe.Advance(System.Text.Encoding.ASCII.GetBytes(type, _pipe.GetSpan(type.Length)));
-        _pipe.Write("\ndata: "u8);
-        _json.Reset(_pipe);
-        _json.WriteStartObject();
-        _json.WriteString("type", type);
+        BeginEvent(type);
+        Json.WriteStartObject();
+        Json.WriteString("type", type);
     }
 
     private void End()
     {
-        _json.WriteEndObject();
-        _json.Flush();
-        _pipe.Write("\n\n"u8);
+        Json.WriteEndObject();
+        EndEvent();
     }
-
-    public void Dispose() => _json.Dispose();
 }

@@ -1,9 +1,4 @@
-using System.IO.Pipelines;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Turns;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
 
@@ -76,12 +71,7 @@ public sealed class OpenAIChatTurn : DialectTurn
 
         protected override Task WriteOpeningAsync(CancellationToken cancellationToken) => _writer.WriteRoleAsync(cancellationToken).AsTask();
 
-        public override ValueTask<FlushResult> WriteAsync(AnswerEvent item, CancellationToken cancellationToken) => item.Kind switch
-        {
-            AnswerEventKind.Reasoning => _writer.WriteReasoningAsync(item.Text, cancellationToken),
-            AnswerEventKind.ToolCall => _writer.WriteToolCallAsync(item.Call!, cancellationToken),
-            _ => _writer.WriteContentAsync(item.Text, cancellationToken),
-        };
+        protected override IAnswerEventWriter Events => _writer;
 
         public override async Task FinishAsync(TurnAnswer answer, CancellationToken cancellationToken)
         {

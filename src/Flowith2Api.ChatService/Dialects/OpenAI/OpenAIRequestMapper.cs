@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using static Flowith2Api.ChatService.Conversation.RequestReading;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
@@ -47,7 +45,7 @@ public static class OpenAIRequestMapper
             return stopError;
         }
 
-        var formatError = ReadResponseFormat(body.ResponseFormat, out var format);
+        var formatError = ReadOutputFormat(body.ResponseFormat, "response_format", schemaInside: "json_schema", out var format);
         if (formatError is not null)
         {
             return formatError;
@@ -59,7 +57,8 @@ public static class OpenAIRequestMapper
             return toolsError;
         }
 
-        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var toolChoice);
+        var choiceError = ReadToolChoice(body.ToolChoice, tools,
+            "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.", nameInFunction: true, out var toolChoice);
         if (choiceError is not null)
         {
             return choiceError;
@@ -108,25 +107,9 @@ public static class OpenAIRequestMapper
             return new RequestError($"{param} must be an object with 'role' and 'content'.", param);
         }
 
-        ConversationRole role;
-        switch (source.Role)
+        if (OpenAIContentParts.ReadRole(source.Role, param, toolRoles: true, out var role) is { } roleError)
         {
-            case "system" or "developer":
-                role = ConversationRole.System;
-                break;
-            case "user":
-                role = ConversationRole.User;
-                break;
-            case "assistant":
-                role = ConversationRole.Assistant;
-                break;
-            case "tool" or "function":
-                role = ConversationRole.Tool;
-                break;
-            case null:
-                return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
-            default:
-                return new RequestError($"{param}.role '{Truncate(source.Role)}' is not one of system, developer, user, assistant, tool.", $"{param}.role");
+            return roleError;
         }
 
         var contentError = OpenAIContentParts.ReadContent(source.Content, $"{param}.content", out var parts);
@@ -189,22 +172,11 @@ public static class OpenAIRequestMapper
     /// <summary><c>tools</c>: function tools with a name and an optional description and parameters schema.</summary>
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools)
     {
-        tools = [];
-        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            return new RequestError("'tools' must be an array of function tools.", "tools");
-        }
-
         var list = new List<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in element.EnumerateArray())
+        tools = list;
+        return ReadArray(source, "tools", "'tools' must be an array of function tools.", (tool, index) =>
         {
-            var param = $"tools[{index++}]";
+            var param = $"tools[{index}]";
             if (tool.ValueKind != JsonValueKind.Object || !tool.TryGetProperty("function", out var function) || function.ValueKind != JsonValueKind.Object)
             {
                 return new RequestError($"{param} must be {{\"type\":\"function\",\"function\":{{\"name\",\"description\",\"parameters\"}}}}.", param);
@@ -216,35 +188,10 @@ public static class OpenAIRequestMapper
             }
 
             list.Add(definition);
-        }
-
-        tools = list;
-        return null;
-    }
-
-    /// <summary><c>tool_choice</c>: none, auto, required, or one named function.</summary>
-    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
-    {
-        choice = ToolChoice.Auto;
-        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
             return null;
-        }
-
-        const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\"}}.";
-        if (element.ValueKind == JsonValueKind.String)
-        {
-            return ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
-        }
-
-        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("function", out var function)
-            && function.ValueKind == JsonValueKind.Object && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-        {
-            return NamedToolChoice(name.GetString()!, tools, out choice);
-        }
-
-        return new RequestError(Shape, "tool_choice");
+        });
     }
+
 
 
 
@@ -289,40 +236,5 @@ public static class OpenAIRequestMapper
         result = list;
         return null;
     }
-
-    /// <summary><c>response_format</c>: text, json_object, or json_schema (whose schema must be usable).</summary>
-    private static RequestError? ReadResponseFormat(JsonElement? format, out OutputFormat result)
-    {
-        result = OutputFormat.Text;
-        if (format is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            return new RequestError("'response_format' must be an object with a 'type' of text, json_object or json_schema.", "response_format");
-        }
-
-        switch (type.GetString())
-        {
-            case "text":
-                return null;
-            case "json_object":
-                result = OutputFormat.JsonObject;
-                return null;
-            case "json_schema":
-                if (!element.TryGetProperty("json_schema", out var jsonSchema) || jsonSchema.ValueKind != JsonValueKind.Object
-                    || !jsonSchema.TryGetProperty("schema", out var schema))
-                {
-                    return new RequestError("'response_format.json_schema.schema' is required for the json_schema type.", "response_format.json_schema");
-                }
-
-                return SchemaFormat(schema, "response_format.json_schema.schema", out result);
-            default:
-                return new RequestError($"'response_format.type' '{Truncate(type.GetString())}' is not one of text, json_object, json_schema.", "response_format.type");
-        }
-    }
-
 
 }

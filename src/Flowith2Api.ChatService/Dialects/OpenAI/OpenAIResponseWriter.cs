@@ -1,8 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
 
@@ -101,24 +97,19 @@ public static class OpenAIResponseWriter
 /// One <c>chat.completion.chunk</c> stream: <c>data: {json}\n\n</c> events written straight into the response
 /// pipe and flushed one by one, so every piece reaches the client as soon as it arrives.
 /// </summary>
-public sealed class OpenAIStreamWriter : IDisposable
+public sealed class OpenAIStreamWriter : SseEventWriter, IAnswerEventWriter
 {
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] DoneEvent = "data: [DONE]\n\n"u8.ToArray();
 
-    private readonly PipeWriter _pipe;
-    private readonly Utf8JsonWriter _json;
     private readonly string _id;
     private readonly long _created;
     private readonly string _model;
     private readonly string? _sessionId;
 
     public OpenAIStreamWriter(HttpResponse response, string id, long created, string model, string? sessionId = null)
+        : base(response)
     {
         _sessionId = sessionId;
-        _pipe = response.BodyWriter;
-        _json = new Utf8JsonWriter(_pipe);
         _id = id;
         _created = created;
         _model = model;
@@ -137,148 +128,142 @@ public sealed class OpenAIStreamWriter : IDisposable
     public ValueTask<FlushResult> WriteRoleAsync(CancellationToken cancellationToken)
     {
         BeginChunk();
-        _json.WriteString("role", "assistant");
-        _json.WriteString("content", "");
+        Json.WriteString("role", "assistant");
+        Json.WriteString("content", "");
         EndChunk(finishReason: null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
+
+    ValueTask<FlushResult> IAnswerEventWriter.WriteTextAsync(string text, CancellationToken cancellationToken) => WriteContentAsync(text, cancellationToken);
 
     public ValueTask<FlushResult> WriteContentAsync(string content, CancellationToken cancellationToken)
     {
         BeginChunk();
-        _json.WriteString("content", content);
+        Json.WriteString("content", content);
         EndChunk(finishReason: null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>A thinking piece, as <c>reasoning_content</c> (never repeated in <c>content</c>).</summary>
-    public ValueTask<FlushResult> WriteReasoningAsync(string reasoning, CancellationToken cancellationToken)
+    public ValueTask<FlushResult> WriteReasoningAsync(string text, CancellationToken cancellationToken)
     {
         BeginChunk();
-        _json.WriteString("reasoning_content", reasoning);
+        Json.WriteString("reasoning_content", text);
         EndChunk(finishReason: null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>A tool call: its id, type and name first, then its arguments, at a stable index.</summary>
-    public ValueTask<FlushResult> WriteToolCallAsync(ToolCall call, CancellationToken cancellationToken)
+    public ValueTask<FlushResult> WriteToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken)
     {
         BeginChunk();
-        WriteToolCallDelta(call, header: true);
+        WriteToolCallDelta(toolCall, header: true);
         EndChunk(finishReason: null);
         BeginChunk();
-        WriteToolCallDelta(call, header: false);
+        WriteToolCallDelta(toolCall, header: false);
         EndChunk(finishReason: null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     private void WriteToolCallDelta(ToolCall call, bool header)
     {
-        _json.WriteStartArray("tool_calls");
-        _json.WriteStartObject();
-        _json.WriteNumber("index", call.Index);
+        Json.WriteStartArray("tool_calls");
+        Json.WriteStartObject();
+        Json.WriteNumber("index", call.Index);
         if (header)
         {
-            _json.WriteString("id", call.Id);
-            _json.WriteString("type", "function");
+            Json.WriteString("id", call.Id);
+            Json.WriteString("type", "function");
         }
 
-        _json.WriteStartObject("function");
+        Json.WriteStartObject("function");
         if (header)
         {
-            _json.WriteString("name", call.Name);
+            Json.WriteString("name", call.Name);
         }
 
-        _json.WriteString("arguments", header ? "" : call.ArgumentsJson);
-        _json.WriteEndObject();
-        _json.WriteEndObject();
-        _json.WriteEndArray();
+        Json.WriteString("arguments", header ? "" : call.ArgumentsJson);
+        Json.WriteEndObject();
+        Json.WriteEndObject();
+        Json.WriteEndArray();
     }
 
     public ValueTask<FlushResult> WriteFinishAsync(string finishReason, CancellationToken cancellationToken)
     {
         BeginChunk();
         EndChunk(finishReason);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>The usage chunk of <c>stream_options.include_usage</c>: empty choices, usage set.</summary>
     public ValueTask<FlushResult> WriteUsageAsync(Usage usage, CancellationToken cancellationToken)
     {
-        _pipe.Write(DataPrefix);
-        _json.Reset(_pipe);
+        BeginEvent();
         WriteChunkHeader();
-        _json.WriteStartArray("choices");
-        _json.WriteEndArray();
-        OpenAIResponseWriter.WriteUsage(_json, usage);
-        _json.WriteEndObject();
-        _json.Flush();
-        _pipe.Write(EventEnd);
-        return _pipe.FlushAsync(cancellationToken);
+        Json.WriteStartArray("choices");
+        Json.WriteEndArray();
+        OpenAIResponseWriter.WriteUsage(Json, usage);
+        Json.WriteEndObject();
+        EndEvent();
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>An error after the first byte: an in-band error event, then the terminator.</summary>
     public ValueTask<FlushResult> WriteErrorAsync(string message, string type, string code, CancellationToken cancellationToken)
     {
-        _pipe.Write(DataPrefix);
-        _json.Reset(_pipe);
-        ErrorEnvelopes.WriteOpenAI(_json, message, type, code);
-        _json.Flush();
-        _pipe.Write(EventEnd);
-        _pipe.Write(DoneEvent);
-        return _pipe.FlushAsync(cancellationToken);
+        BeginEvent();
+        ErrorEnvelopes.WriteOpenAI(Json, message, type, code);
+        EndEvent();
+        Pipe.Write(DoneEvent);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     public ValueTask<FlushResult> WriteDoneAsync(CancellationToken cancellationToken)
     {
-        _pipe.Write(DoneEvent);
-        return _pipe.FlushAsync(cancellationToken);
+        Pipe.Write(DoneEvent);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     private void BeginChunk()
     {
-        _pipe.Write(DataPrefix);
-        _json.Reset(_pipe);
+        BeginEvent();
         WriteChunkHeader();
-        _json.WriteStartArray("choices");
-        _json.WriteStartObject();
-        _json.WriteNumber("index", 0);
-        _json.WriteStartObject("delta");
+        Json.WriteStartArray("choices");
+        Json.WriteStartObject();
+        Json.WriteNumber("index", 0);
+        Json.WriteStartObject("delta");
     }
 
     private void EndChunk(string? finishReason)
     {
-        _json.WriteEndObject();
-        _json.WriteNull("logprobs");
+        Json.WriteEndObject();
+        Json.WriteNull("logprobs");
         if (finishReason is null)
         {
-            _json.WriteNull("finish_reason");
+            Json.WriteNull("finish_reason");
         }
         else
         {
-            _json.WriteString("finish_reason", finishReason);
+            Json.WriteString("finish_reason", finishReason);
         }
 
-        _json.WriteEndObject();
-        _json.WriteEndArray();
-        _json.WriteEndObject();
-        _json.Flush();
-        _pipe.Write(EventEnd);
+        Json.WriteEndObject();
+        Json.WriteEndArray();
+        Json.WriteEndObject();
+        EndEvent();
     }
 
     private void WriteChunkHeader()
     {
-        _json.WriteStartObject();
-        _json.WriteString("id", _id);
-        _json.WriteString("object", "chat.completion.chunk");
-        _json.WriteNumber("created", _created);
-        _json.WriteString("model", _model);
-        _json.WriteNull("system_fingerprint");
+        Json.WriteStartObject();
+        Json.WriteString("id", _id);
+        Json.WriteString("object", "chat.completion.chunk");
+        Json.WriteNumber("created", _created);
+        Json.WriteString("model", _model);
+        Json.WriteNull("system_fingerprint");
         if (_sessionId is not null)
         {
-            _json.WriteString("session_id", _sessionId);
+            Json.WriteString("session_id", _sessionId);
         }
     }
-
-    public void Dispose() => _json.Dispose();
 }

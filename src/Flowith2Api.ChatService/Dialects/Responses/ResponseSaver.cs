@@ -1,4 +1,3 @@
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;

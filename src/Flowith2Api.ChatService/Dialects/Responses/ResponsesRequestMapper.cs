@@ -1,5 +1,3 @@
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
@@ -37,7 +35,7 @@ public static class ResponsesRequestMapper
             return new RequestError("'reasoning.effort' must be one of none, minimal, low, medium, high.", "reasoning.effort");
         }
 
-        var formatError = ReadFormat(body.Text?.Format, out var format);
+        var formatError = RequestReading.ReadOutputFormat(body.Text?.Format, "text.format", schemaInside: null, out var format);
         if (formatError is not null)
         {
             return formatError;
@@ -49,7 +47,8 @@ public static class ResponsesRequestMapper
             return toolsError;
         }
 
-        var choiceError = ReadToolChoice(body.ToolChoice, tools, out var toolChoice);
+        var choiceError = RequestReading.ReadToolChoice(body.ToolChoice, tools,
+            "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"name\"}.", nameInFunction: false, out var toolChoice);
         if (choiceError is not null)
         {
             return choiceError;
@@ -147,22 +146,9 @@ public static class ResponsesRequestMapper
     private static RequestError? ReadMessage(JsonElement item, string param, List<ConversationMessage> messages)
     {
         var roleName = item.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
-        ConversationRole role;
-        switch (roleName)
+        if (OpenAIContentParts.ReadRole(roleName, param, toolRoles: false, out var role) is { } roleError)
         {
-            case "system" or "developer":
-                role = ConversationRole.System;
-                break;
-            case "user":
-                role = ConversationRole.User;
-                break;
-            case "assistant":
-                role = ConversationRole.Assistant;
-                break;
-            case null:
-                return new RequestError($"{param}.role is required.", $"{param}.role", "missing_required_parameter");
-            default:
-                return new RequestError($"{param}.role '{RequestReading.Truncate(roleName)}' is not one of system, developer, user, assistant.", $"{param}.role");
+            return roleError;
         }
 
         JsonElement? content = item.TryGetProperty("content", out var c) ? c : null;
@@ -256,31 +242,19 @@ public static class ResponsesRequestMapper
     /// </summary>
     private static RequestError? ReadTools(JsonElement? source, out IReadOnlyList<ToolDefinition> tools, out IReadOnlySet<string> requestedServerTools)
     {
-        tools = [];
-        requestedServerTools = ServerToolNames.None;
-        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Array)
-        {
-            return new RequestError("'tools' must be an array of function tools.", "tools");
-        }
-
         var list = new List<ToolDefinition>();
-        var index = 0;
-        foreach (var tool in element.EnumerateArray())
+        var requested = ServerToolNames.None;
+        var error = RequestReading.ReadArray(source, "tools", "'tools' must be an array of function tools.", (tool, index) =>
         {
-            var param = $"tools[{index++}]";
+            var param = $"tools[{index}]";
             var type = TypeOf(tool);
             if (type == "web_search" || type?.StartsWith("web_search_", StringComparison.Ordinal) == true) // _preview and dated versions
             {
-                requestedServerTools = ServerToolNames.With(requestedServerTools, ServerToolNames.WebSearch);
-                continue;
+                requested = ServerToolNames.With(requested, ServerToolNames.WebSearch);
+                return null;
             }
 
-            var error = type switch
+            return type switch
             {
                 "function" => ReadFunctionTool(tool, param, list),
                 "namespace" => ReadNamespace(tool, param, list),
@@ -288,14 +262,10 @@ public static class ResponsesRequestMapper
                     $"{param} must be {{\"type\":\"function\",\"name\",\"description\",\"parameters\"}} or a namespace of them; hosted tools ('{RequestReading.Truncate(type)}') are not available.",
                     param, "unsupported_parameter"),
             };
-            if (error is not null)
-            {
-                return error;
-            }
-        }
-
+        });
         tools = list;
-        return null;
+        requestedServerTools = requested;
+        return error;
     }
 
     private static string? TypeOf(JsonElement tool) =>
@@ -371,60 +341,5 @@ public static class ResponsesRequestMapper
         return null;
     }
 
-    /// <summary><c>tool_choice</c>: none, auto, required, or <c>{"type":"function","name"}</c>.</summary>
-    private static RequestError? ReadToolChoice(JsonElement? source, IReadOnlyList<ToolDefinition> tools, out ToolChoice choice)
-    {
-        choice = ToolChoice.Auto;
-        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
 
-        const string Shape = "'tool_choice' must be none, auto, required or {\"type\":\"function\",\"name\"}.";
-        if (element.ValueKind == JsonValueKind.String)
-        {
-            return RequestReading.ReadToolChoiceMode(element.GetString(), tools, Shape, out choice);
-        }
-
-        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
-        {
-            return RequestReading.NamedToolChoice(name.GetString()!, tools, out choice);
-        }
-
-        return new RequestError(Shape, "tool_choice");
-    }
-
-    /// <summary><c>text.format</c>: text, json_object, or json_schema with the schema inline.</summary>
-    private static RequestError? ReadFormat(JsonElement? format, out OutputFormat result)
-    {
-        result = OutputFormat.Text;
-        if (format is not { } element || element.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-        {
-            return new RequestError("'text.format' must be an object with a 'type' of text, json_object or json_schema.", "text.format");
-        }
-
-        switch (type.GetString())
-        {
-            case "text":
-                return null;
-            case "json_object":
-                result = OutputFormat.JsonObject;
-                return null;
-            case "json_schema":
-                if (!element.TryGetProperty("schema", out var schema) || schema.ValueKind != JsonValueKind.Object)
-                {
-                    return new RequestError("'text.format.schema' is required for the json_schema type.", "text.format.schema", "missing_required_parameter");
-                }
-
-                return RequestReading.SchemaFormat(schema, "text.format.schema", out result);
-            default:
-                return new RequestError($"'text.format.type' '{RequestReading.Truncate(type.GetString())}' is not one of text, json_object, json_schema.",
-                    "text.format.type");
-        }
-    }
 }

@@ -1,8 +1,4 @@
-using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
 
@@ -11,14 +7,9 @@ namespace Flowith2Api.ChatService.Dialects.Responses;
 /// <c>sequence_number</c>: created, in_progress, then per output item added → parts and deltas → done, then
 /// completed (or incomplete, or an <c>error</c> event followed by failed).
 /// </summary>
-public sealed class ResponsesStreamWriter : IDisposable
+public sealed class ResponsesStreamWriter : SseEventWriter, IAnswerEventWriter
 {
-    private static readonly byte[] EventPrefix = "event: "u8.ToArray();
-    private static readonly byte[] DataPrefix = "\ndata: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
 
-    private readonly PipeWriter _pipe;
-    private readonly Utf8JsonWriter _json;
     private readonly ResponseEcho _echo;
     private readonly ResponseOutputIds _ids = new();
     private readonly StringBuilder _reasoning = new();
@@ -31,9 +22,8 @@ public sealed class ResponsesStreamWriter : IDisposable
     private bool _messageOpen;
 
     public ResponsesStreamWriter(HttpResponse response, ResponseEcho echo)
+        : base(response)
     {
-        _pipe = response.BodyWriter;
-        _json = new Utf8JsonWriter(_pipe);
         _echo = echo;
     }
 
@@ -44,10 +34,10 @@ public sealed class ResponsesStreamWriter : IDisposable
     {
         WriteResponseEvent("response.created", "in_progress", null, null, null);
         WriteResponseEvent("response.in_progress", "in_progress", null, null, null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
-    public ValueTask<FlushResult> WriteReasoningAsync(string delta, CancellationToken cancellationToken)
+    public ValueTask<FlushResult> WriteReasoningAsync(string text, CancellationToken cancellationToken)
     {
         if (!_reasoningOpen)
         {
@@ -55,39 +45,41 @@ public sealed class ResponsesStreamWriter : IDisposable
             _reasoningOpen = true;
             _reasoningIndex = _nextOutputIndex++;
             Begin("response.output_item.added");
-            _json.WriteNumber("output_index", _reasoningIndex);
-            _json.WritePropertyName("item");
-            ResponsesWriter.WriteReasoningItem(_json, _ids.Reasoning, null);
+            Json.WriteNumber("output_index", _reasoningIndex);
+            Json.WritePropertyName("item");
+            ResponsesWriter.WriteReasoningItem(Json, _ids.Reasoning, null);
             End();
             Begin("response.reasoning_summary_part.added");
             WriteItemPosition(_ids.Reasoning, _reasoningIndex);
-            _json.WriteNumber("summary_index", 0);
+            Json.WriteNumber("summary_index", 0);
             WriteSummaryPart("");
             End();
         }
 
-        _reasoning.Append(delta);
+        _reasoning.Append(text);
         Begin("response.reasoning_summary_text.delta");
         WriteItemPosition(_ids.Reasoning, _reasoningIndex);
-        _json.WriteNumber("summary_index", 0);
-        _json.WriteString("delta", delta);
+        Json.WriteNumber("summary_index", 0);
+        Json.WriteString("delta", text);
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
-    public ValueTask<FlushResult> WriteTextAsync(string delta, CancellationToken cancellationToken)
+    public ValueTask<FlushResult> WriteTextAsync(string text, CancellationToken cancellationToken)
     {
         OpenMessage();
-        _text.Append(delta);
+        _text.Append(text);
         Begin("response.output_text.delta");
         WriteItemPosition(_ids.Message, _messageIndex);
-        _json.WriteNumber("content_index", 0);
-        _json.WriteString("delta", delta);
-        _json.WriteStartArray("logprobs");
-        _json.WriteEndArray();
+        Json.WriteNumber("content_index", 0);
+        Json.WriteString("delta", text);
+        Json.WriteStartArray("logprobs");
+        Json.WriteEndArray();
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
+
+    ValueTask<FlushResult> IAnswerEventWriter.WriteToolCallAsync(ToolCall toolCall, CancellationToken cancellationToken) => WriteFunctionCallAsync(toolCall, cancellationToken);
 
     public ValueTask<FlushResult> WriteFunctionCallAsync(ToolCall call, CancellationToken cancellationToken)
     {
@@ -97,25 +89,25 @@ public sealed class ResponsesStreamWriter : IDisposable
         var ns = ResponsesRequestMapper.NamespaceOf(_echo.Request.Tools, call.Name);
         var index = _nextOutputIndex++;
         Begin("response.output_item.added");
-        _json.WriteNumber("output_index", index);
-        _json.WritePropertyName("item");
-        ResponsesWriter.WriteFunctionCallItem(_json, id, "in_progress", call with { ArgumentsJson = "" }, ns);
+        Json.WriteNumber("output_index", index);
+        Json.WritePropertyName("item");
+        ResponsesWriter.WriteFunctionCallItem(Json, id, "in_progress", call with { ArgumentsJson = "" }, ns);
         End();
         Begin("response.function_call_arguments.delta");
         WriteItemPosition(id, index);
-        _json.WriteString("delta", call.ArgumentsJson);
+        Json.WriteString("delta", call.ArgumentsJson);
         End();
         Begin("response.function_call_arguments.done");
         WriteItemPosition(id, index);
-        _json.WriteString("name", call.Name);
-        _json.WriteString("arguments", call.ArgumentsJson);
+        Json.WriteString("name", call.Name);
+        Json.WriteString("arguments", call.ArgumentsJson);
         End();
         Begin("response.output_item.done");
-        _json.WriteNumber("output_index", index);
-        _json.WritePropertyName("item");
-        ResponsesWriter.WriteFunctionCallItem(_json, id, "completed", call, ns);
+        Json.WriteNumber("output_index", index);
+        Json.WritePropertyName("item");
+        ResponsesWriter.WriteFunctionCallItem(Json, id, "completed", call, ns);
         End();
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>Closes what is open and sends response.completed (or response.incomplete) with the whole response.</summary>
@@ -131,22 +123,20 @@ public sealed class ResponsesStreamWriter : IDisposable
         var incomplete = finish == AnswerFinish.MaxTokens;
         WriteResponseEvent(incomplete ? "response.incomplete" : "response.completed", incomplete ? "incomplete" : "completed", answer, usage,
             incomplete ? "max_output_tokens" : null);
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>After the first byte a failure is an <c>error</c> event, then response.failed.</summary>
     public ValueTask<FlushResult> FailAsync(string code, string message, CancellationToken cancellationToken)
     {
         Begin("error");
-        _json.WriteString("code", code);
-        _json.WriteString("message", message);
-        _json.WriteNull("param");
+        Json.WriteString("code", code);
+        Json.WriteString("message", message);
+        Json.WriteNull("param");
         End();
         WriteResponseEvent("response.failed", "failed", null, null, null, new ResponseError(code, message));
-        return _pipe.FlushAsync(cancellationToken);
+        return Pipe.FlushAsync(cancellationToken);
     }
-
-    public void Dispose() => _json.Dispose();
 
     private void OpenMessage()
     {
@@ -159,15 +149,15 @@ public sealed class ResponsesStreamWriter : IDisposable
         _messageOpen = true;
         _messageIndex = _nextOutputIndex++;
         Begin("response.output_item.added");
-        _json.WriteNumber("output_index", _messageIndex);
-        _json.WritePropertyName("item");
-        ResponsesWriter.WriteMessageItem(_json, _ids.Message, "in_progress", null);
+        Json.WriteNumber("output_index", _messageIndex);
+        Json.WritePropertyName("item");
+        ResponsesWriter.WriteMessageItem(Json, _ids.Message, "in_progress", null);
         End();
         Begin("response.content_part.added");
         WriteItemPosition(_ids.Message, _messageIndex);
-        _json.WriteNumber("content_index", 0);
-        _json.WritePropertyName("part");
-        ResponsesWriter.WriteOutputText(_json, "");
+        Json.WriteNumber("content_index", 0);
+        Json.WritePropertyName("part");
+        ResponsesWriter.WriteOutputText(Json, "");
         End();
     }
 
@@ -182,21 +172,21 @@ public sealed class ResponsesStreamWriter : IDisposable
         var text = _text.ToString();
         Begin("response.output_text.done");
         WriteItemPosition(_ids.Message, _messageIndex);
-        _json.WriteNumber("content_index", 0);
-        _json.WriteString("text", text);
-        _json.WriteStartArray("logprobs");
-        _json.WriteEndArray();
+        Json.WriteNumber("content_index", 0);
+        Json.WriteString("text", text);
+        Json.WriteStartArray("logprobs");
+        Json.WriteEndArray();
         End();
         Begin("response.content_part.done");
         WriteItemPosition(_ids.Message, _messageIndex);
-        _json.WriteNumber("content_index", 0);
-        _json.WritePropertyName("part");
-        ResponsesWriter.WriteOutputText(_json, text);
+        Json.WriteNumber("content_index", 0);
+        Json.WritePropertyName("part");
+        ResponsesWriter.WriteOutputText(Json, text);
         End();
         Begin("response.output_item.done");
-        _json.WriteNumber("output_index", _messageIndex);
-        _json.WritePropertyName("item");
-        ResponsesWriter.WriteMessageItem(_json, _ids.Message, "completed", text);
+        Json.WriteNumber("output_index", _messageIndex);
+        Json.WritePropertyName("item");
+        ResponsesWriter.WriteMessageItem(Json, _ids.Message, "completed", text);
         End();
     }
 
@@ -211,59 +201,55 @@ public sealed class ResponsesStreamWriter : IDisposable
         var summary = _reasoning.ToString();
         Begin("response.reasoning_summary_text.done");
         WriteItemPosition(_ids.Reasoning, _reasoningIndex);
-        _json.WriteNumber("summary_index", 0);
-        _json.WriteString("text", summary);
+        Json.WriteNumber("summary_index", 0);
+        Json.WriteString("text", summary);
         End();
         Begin("response.reasoning_summary_part.done");
         WriteItemPosition(_ids.Reasoning, _reasoningIndex);
-        _json.WriteNumber("summary_index", 0);
+        Json.WriteNumber("summary_index", 0);
         WriteSummaryPart(summary);
         End();
         Begin("response.output_item.done");
-        _json.WriteNumber("output_index", _reasoningIndex);
-        _json.WritePropertyName("item");
-        ResponsesWriter.WriteReasoningItem(_json, _ids.Reasoning, summary);
+        Json.WriteNumber("output_index", _reasoningIndex);
+        Json.WritePropertyName("item");
+        ResponsesWriter.WriteReasoningItem(Json, _ids.Reasoning, summary);
         End();
     }
 
     private void WriteSummaryPart(string text)
     {
-        _json.WriteStartObject("part");
-        _json.WriteString("type", "summary_text");
-        _json.WriteString("text", text);
-        _json.WriteEndObject();
+        Json.WriteStartObject("part");
+        Json.WriteString("type", "summary_text");
+        Json.WriteString("text", text);
+        Json.WriteEndObject();
     }
 
     private void WriteItemPosition(string itemId, int outputIndex)
     {
-        _json.WriteString("item_id", itemId);
-        _json.WriteNumber("output_index", outputIndex);
+        Json.WriteString("item_id", itemId);
+        Json.WriteNumber("output_index", outputIndex);
     }
 
     private void WriteResponseEvent(string type, string status, AnswerSummary? answer, Usage? usage, string? incompleteReason, ResponseError? error = null)
     {
         Begin(type);
-        _json.WritePropertyName("response");
-        ResponsesWriter.WriteResponse(_json, _echo, status, answer, answer is null ? null : _ids, usage, incompleteReason, error);
+        Json.WritePropertyName("response");
+        ResponsesWriter.WriteResponse(Json, _echo, status, answer, answer is null ? null : _ids, usage, incompleteReason, error);
         End();
     }
 
     private void Begin(string type)
     {
-        _json.Flush();
-        _pipe.Write(EventPrefix);
-        Encoding.UTF8.GetBytes(type, _pipe); // straight into the pipe, no array per event
-        _pipe.Write(DataPrefix);
-        _json.Reset(_pipe);
-        _json.WriteStartObject();
-        _json.WriteString("type", type);
-        _json.WriteNumber("sequence_number", _sequence++);
+        Json.Flush();
+        BeginEvent(type);
+        Json.WriteStartObject();
+        Json.WriteString("type", type);
+        Json.WriteNumber("sequence_number", _sequence++);
     }
 
     private void End()
     {
-        _json.WriteEndObject();
-        _json.Flush();
-        _pipe.Write(EventEnd);
+        Json.WriteEndObject();
+        EndEvent();
     }
 }

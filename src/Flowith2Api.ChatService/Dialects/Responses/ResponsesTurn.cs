@@ -1,10 +1,4 @@
-using System.IO.Pipelines;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Sessions;
-using Flowith2Api.ChatService.Turns;
-using Flowith2Api.ChatService.Upstream;
-using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.ChatService.Dialects.Responses;
 
@@ -161,12 +155,7 @@ public sealed partial class ResponsesTurn : DialectTurn
 
         protected override Task WriteOpeningAsync(CancellationToken cancellationToken) => _writer.StartAsync(cancellationToken).AsTask();
 
-        public override ValueTask<FlushResult> WriteAsync(AnswerEvent item, CancellationToken cancellationToken) => item.Kind switch
-        {
-            AnswerEventKind.Reasoning => _writer.WriteReasoningAsync(item.Text, cancellationToken),
-            AnswerEventKind.ToolCall => _writer.WriteFunctionCallAsync(item.Call!, cancellationToken),
-            _ => _writer.WriteTextAsync(item.Text, cancellationToken),
-        };
+        protected override IAnswerEventWriter Events => _writer;
 
         public override async Task FinishAsync(TurnAnswer answer, CancellationToken cancellationToken)
         {

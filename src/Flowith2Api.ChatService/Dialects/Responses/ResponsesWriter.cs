@@ -1,6 +1,3 @@
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
-
 namespace Flowith2Api.ChatService.Dialects.Responses;
 
 /// <summary>What a response object repeats of its request (the Responses API echoes the parameters back).</summary>

@@ -1,5 +1,4 @@
 using System.Text;
-using Flowith2Api.ChatService.Conversation;
 
 namespace Flowith2Api.ChatService.Upstream.Seek;
 

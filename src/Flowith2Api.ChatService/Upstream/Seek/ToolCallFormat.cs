@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json;
-using Flowith2Api.ChatService.Conversation;
 
 namespace Flowith2Api.ChatService.Upstream.Seek;
 

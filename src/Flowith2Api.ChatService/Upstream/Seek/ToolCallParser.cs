@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using Flowith2Api.ChatService.Conversation;
 using Flowith2Api.ChatService.Tools;
 
 namespace Flowith2Api.ChatService.Upstream.Seek;

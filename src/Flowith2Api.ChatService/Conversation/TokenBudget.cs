@@ -18,6 +18,11 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
     private const int Margin = 16;
 
     private readonly StringBuilder _output = new();
+
+    /// <summary>
+    /// At least the tokens of <see cref="Output"/>: its UTF-8 bytes since the last exact count (a token is at least one
+    /// byte), so nothing is counted while the budget is far, and the exact count only runs near its end.
+    /// </summary>
     private int _estimate;
 
     /// <summary>The budget is used up: nothing more is taken, and reading the upstream can stop.</summary>
@@ -40,10 +45,10 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
             return "";
         }
 
-        var cost = Tokens.CountText(piece);
-        if (_estimate + cost + Margin <= max)
+        var bound = Encoding.UTF8.GetByteCount(piece);
+        if (_estimate + bound + Margin <= max)
         {
-            _estimate += cost;
+            _estimate += bound;
             _output.Append(piece);
             return piece;
         }
@@ -82,6 +87,14 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
         if (Exhausted)
         {
             return false;
+        }
+
+        var bound = Encoding.UTF8.GetByteCount(item);
+        if (_estimate + bound + Margin <= max)
+        {
+            _estimate += bound;
+            _output.Append(item);
+            return true;
         }
 
         var before = _output.Length;

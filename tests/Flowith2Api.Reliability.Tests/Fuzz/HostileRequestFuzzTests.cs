@@ -286,6 +286,82 @@ public sealed class HostileRequestFuzzTests(FuzzCluster fixture) : IClassFixture
         Assert.True(outcomes.Keys.All(k => k[0] != '5'), string.Join(", ", outcomes.Select(o => $"{o.Key}: {o.Value}")));
     }
 
+    /// <summary>
+    /// Every hostile kind, then a plain request, on one kept-alive HTTP/1.1 connection. An answer that lets its connection
+    /// close must say so (<c>Connection: close</c>): a client reuses a connection the server did not say it would close,
+    /// and a POST whose body went out on a connection closed under it fails outright ("the response ended prematurely"),
+    /// as .NET, Node and Python clients do not resend a body. So a connection the Gateway drops must only ever follow an
+    /// answer that said it would.
+    /// </summary>
+    [Theory]
+    [InlineData(Dialect.Chat)]
+    [InlineData(Dialect.Anthropic)]
+    [InlineData(Dialect.Responses)]
+    public async Task A_connection_is_only_closed_after_an_answer_that_said_so(Dialect dialect)
+    {
+        // Four clients at once, each on its own single connection, so the Gateway is under some load while it answers.
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(client => Task.Run(() => RunOnOneConnectionAsync(dialect, client, failures))));
+        Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(20)));
+    }
+
+    private async Task RunOnOneConnectionAsync(Dialect dialect, int client, System.Collections.Concurrent.ConcurrentQueue<string> failures)
+    {
+        var connects = 0;
+        using var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            ConnectCallback = async (context, token) =>
+            {
+                Interlocked.Increment(ref connects);
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, token);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        using var http = new HttpClient(handler) { BaseAddress = fixture.Cluster.GatewayUri, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", GatewayCluster.UserKey);
+
+        var saidClose = false;
+        for (var kind = 0; kind < Kinds; kind++)
+        {
+            for (var seed = 0; seed < 6; seed++)
+            {
+                var hostile = Build(dialect, kind, (client * 1000) + seed);
+                foreach (var (description, body) in new[] { (hostile.Description, hostile.Body), ("a plain request", Utf8(Valid(dialect))) })
+                {
+                    var before = Volatile.Read(ref connects);
+                    try
+                    {
+                        using var content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } };
+                        using var response = await http.PostAsync(Path(dialect), content);
+                        await response.Content.ReadAsByteArrayAsync();
+                        if (before > 0 && Volatile.Read(ref connects) > before && !saidClose)
+                        {
+                            failures.Enqueue($"{description} (kind {kind}) needed a new connection after an answer that did not say it closed");
+                        }
+
+                        saidClose = response.Headers.ConnectionClose == true;
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        failures.Enqueue($"{description} (kind {kind}): {e.Message} {e.InnerException?.Message}");
+                        saidClose = true; // the next request starts on a new connection
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public async Task Gigantic_headers_and_bodies_over_the_limit_are_refused_without_disturbing_the_next_request()
     {

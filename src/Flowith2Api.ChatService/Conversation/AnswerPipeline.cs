@@ -1,4 +1,5 @@
 using System.Text;
+using Flowith2Api.ChatService.Tools;
 using Flowith2Api.ChatService.Upstream.Seek;
 
 namespace Flowith2Api.ChatService.Conversation;
@@ -33,8 +34,10 @@ public enum AnswerFinish
 /// <summary>
 /// Upstream text → what the client receives, the same for every dialect and for streamed and whole answers:
 /// <c>&lt;think&gt;</c> becomes reasoning, tool-call text becomes tool calls, stop sequences end the answer, the token
-/// budget cuts it, and in a JSON mode the text is held back and becomes the JSON itself at the end. Text after the tool
-/// calls is dropped (the model must wait for the results, not invent them).
+/// budget cuts it, and in a JSON mode the content is the JSON itself (streamed as it comes when it opens a line, else
+/// held back and extracted at the end). When the client forces one tool and the model answers with that tool's
+/// arguments as JSON instead of calling it, the answer is the call. Text after the tool calls is dropped (the model must
+/// wait for the results, not invent them).
 /// </summary>
 public sealed class AnswerPipeline
 {
@@ -48,6 +51,9 @@ public sealed class AnswerPipeline
     private readonly TokenBudget _budget;
     private readonly OutputFormat _format;
     private readonly StringBuilder? _json;
+    private readonly JsonStreamGate? _gate;
+    private readonly ToolDefinition? _forced;
+    private readonly StringBuilder? _held;
 
     /// <param name="budget">The turn's output budget, shared by its tool rounds; none: unlimited.</param>
     public AnswerPipeline(ConversationRequest request, bool thinkingTags, ILogger logger, TokenBudget? budget = null)
@@ -58,11 +64,23 @@ public sealed class AnswerPipeline
         _parallel = request.ParallelToolCalls;
         _budget = budget ?? TokenBudget.Unlimited();
         _format = request.Format;
-        _json = request.Format.IsJson ? new StringBuilder() : null;
+        // A whole answer is held and the best JSON in it taken; a stream lets the JSON through as it comes.
+        _json = request.Format.IsJson && !request.Stream ? new StringBuilder() : null;
+        _gate = request.Format.IsJson && request.Stream ? new JsonStreamGate(request.Format) : null;
+        _forced = ForcedTool(request);
+        _held = _forced is null ? null : new StringBuilder();
     }
 
+    /// <summary>The one tool the answer must call (the named one, or the only one offered when a call is required).</summary>
+    private static ToolDefinition? ForcedTool(ConversationRequest request) => !request.ToolsActive ? null : request.ToolChoice.Mode switch
+    {
+        ToolChoiceMode.Specific => request.Tools.FirstOrDefault(t => t.Name == request.ToolChoice.Name),
+        ToolChoiceMode.Required when request.Tools.Count == 1 => request.Tools[0],
+        _ => null,
+    };
+
     /// <summary>Nothing more will be emitted: reading the upstream can stop.</summary>
-    public bool Finished => _stops.Stopped || (!_parallel && _calls.Count > 0) || _budget.Exhausted;
+    public bool Finished => _stops.Stopped || (!_parallel && _calls.Count > 0) || _budget.Exhausted || _gate is { Done: true };
 
     public string? StopSequence => _stops.Matched;
 
@@ -134,9 +152,18 @@ public sealed class AnswerPipeline
             if (_calls.Count == 0)
             {
                 AppendText(output, _stops.Flush());
+                if (_held is not null)
+                {
+                    ReleaseHeld(output, asCall: true);
+                }
+
                 if (_json is not null)
                 {
-                    ReleaseJson(output);
+                    ReleaseJson(output, _json.ToString());
+                }
+                else if (_gate is not null)
+                {
+                    EndGate(output);
                 }
             }
         }
@@ -148,9 +175,8 @@ public sealed class AnswerPipeline
     /// The held-back text of a JSON mode, as the JSON itself. A cut answer (the budget ran out) goes as it is, without
     /// its fence or preamble, as OpenAI sends a JSON cut at <c>length</c>; an answer with no JSON that fits is an error.
     /// </summary>
-    private void ReleaseJson(List<AnswerEvent> output)
+    private void ReleaseJson(List<AnswerEvent> output, string raw)
     {
-        var raw = _json!.ToString();
         string json;
         if (_budget.Exhausted)
         {
@@ -169,6 +195,67 @@ public sealed class AnswerPipeline
             _text.Append(json);
             output.Add(new AnswerEvent(AnswerEventKind.Text, json));
         }
+    }
+
+    /// <summary>
+    /// The end of a streamed JSON answer: a value that never opened a line is extracted from all the text now; one that
+    /// was streamed must have closed (unless the budget or a stop sequence cut it) and be what the format asks for.
+    /// </summary>
+    private void EndGate(List<AnswerEvent> output)
+    {
+        if (!_gate!.Started)
+        {
+            ReleaseJson(output, _gate.Held);
+            return;
+        }
+
+        if (!_gate.Done)
+        {
+            if (!_budget.Exhausted && !_stops.Stopped)
+            {
+                throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
+                    "The model's answer could not be made into the JSON this request asks for: its JSON does not end.");
+            }
+
+            return;
+        }
+
+        if (!JsonOutput.Validate(_text.ToString(), _format, out var problem))
+        {
+            throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
+                $"The model's answer could not be made into the JSON this request asks for: {problem}.");
+        }
+    }
+
+    /// <summary>
+    /// The text of a forced-tool answer, held while it could still be the call: at the end, JSON in it that the forced
+    /// tool takes becomes the call; otherwise (or before a real call) it goes on as text.
+    /// </summary>
+    private void ReleaseHeld(List<AnswerEvent> output, bool asCall)
+    {
+        var held = _held!.ToString();
+        _held.Clear();
+        if (held.Length == 0)
+        {
+            return;
+        }
+
+        if (asCall && !_budget.Exhausted && ArgumentsIn(held, _forced!) is { } arguments)
+        {
+            var call = new ToolCall(0, ToolCallParser.NewCallId(), _forced!.Name, arguments);
+            _calls.Add(call);
+            output.Add(new AnswerEvent(AnswerEventKind.ToolCall, Call: call));
+            return;
+        }
+
+        Emit(output, held);
+    }
+
+    /// <summary>The first JSON object in <paramref name="text"/> that <paramref name="tool"/>'s schema takes, normalized.</summary>
+    private static string? ArgumentsIn(string text, ToolDefinition tool)
+    {
+        var json = JsonOutput.Extract(text, OutputFormat.JsonObject, out _);
+        return json is not null && ToolArguments.Normalize(json) is { } arguments && ToolArguments.Validate(arguments, tool.Schema) is null ? arguments : null;
     }
 
     private void AddItems(List<AnswerEvent> output, IReadOnlyList<(string? Text, ToolCall? Call)> items)
@@ -190,6 +277,10 @@ public sealed class AnswerPipeline
                 if (_calls.Count == 0)
                 {
                     AppendText(output, _stops.Flush());
+                    if (_held is not null)
+                    {
+                        ReleaseHeld(output, asCall: false); // the model called a tool: what it said before is text
+                    }
                 }
 
                 var indexed = call with { Index = _calls.Count };
@@ -218,9 +309,26 @@ public sealed class AnswerPipeline
             return;
         }
 
+        if (_held is not null && _calls.Count == 0)
+        {
+            _held.Append(kept); // may be the forced tool's arguments
+            return;
+        }
+
+        Emit(output, kept);
+    }
+
+    /// <summary>Text the answer keeps, to the client (through the JSON mode's hold or gate).</summary>
+    private void Emit(List<AnswerEvent> output, string kept)
+    {
         if (_json is not null)
         {
             _json.Append(kept); // held back until the whole answer is known
+            return;
+        }
+
+        if (_gate is not null && (kept = _gate.Push(kept)).Length == 0)
+        {
             return;
         }
 

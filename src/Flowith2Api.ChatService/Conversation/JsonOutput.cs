@@ -30,6 +30,20 @@ public static class JsonOutput
         return null;
     }
 
+    /// <summary>Whether <paramref name="json"/> (a whole JSON value, as streamed) is what the format asks for.</summary>
+    public static bool Validate(string json, OutputFormat format, out string? problem)
+    {
+        try
+        {
+            return Check(json, format, out problem);
+        }
+        catch (JsonException)
+        {
+            problem = "the answer's JSON is not valid JSON";
+            return false;
+        }
+    }
+
     /// <summary>Where an answer's JSON may be: the whole text, then inside each code fence, then from each '{' or '['.</summary>
     private static IEnumerable<string> Candidates(string text)
     {

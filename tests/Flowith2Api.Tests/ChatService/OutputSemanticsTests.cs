@@ -81,6 +81,17 @@ public sealed class OutputSemanticsTests(GatewayClusterFixture fixture)
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Anthropics_beta_output_format_is_still_honoured(bool stream)
+    {
+        var answer = await AskAsync("anthropic", stream, Scripted($"```json\n{Person}\n```"), format: "schema-beta");
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(Person, answer.Text);
+    }
+
+    [Theory]
     [MemberData(nameof(Dialects))]
     public async Task An_answer_that_cannot_match_the_schema_is_a_clear_dialect_error_not_unparseable_text(string dialect, bool stream)
     {
@@ -142,7 +153,8 @@ public sealed class OutputSemanticsTests(GatewayClusterFixture fixture)
                 ["stream"] = stream,
                 ["max_tokens"] = maxTokens ?? 1000,
                 ["messages"] = new[] { new { role = "user", content = prompt } },
-                ["output_format"] = format == "schema" ? new { type = "json_schema", schema } : null,
+                ["output_config"] = format == "schema" ? new { format = new { type = "json_schema", schema } } : null, // structured outputs as the API has them now
+                ["output_format"] = format == "schema-beta" ? new { type = "json_schema", schema } : null, // and as the beta had them
             },
             _ => new Dictionary<string, object?>
             {

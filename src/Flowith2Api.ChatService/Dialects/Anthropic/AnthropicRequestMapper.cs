@@ -63,7 +63,7 @@ public static class AnthropicRequestMapper
             return choiceError;
         }
 
-        var formatError = ReadOutputFormat(body.OutputFormat, out var format);
+        var formatError = ReadOutputFormat(body.OutputFormat, "output_format", out var format) ?? ReadOutputConfig(body.OutputConfig, ref format);
         if (formatError is not null)
         {
             return formatError;
@@ -100,8 +100,34 @@ public static class AnthropicRequestMapper
         return null;
     }
 
-    /// <summary>Structured outputs (<c>output_format</c>): only <c>json_schema</c>, with a usable schema.</summary>
-    private static RequestError? ReadOutputFormat(JsonElement? source, out OutputFormat format)
+    /// <summary>
+    /// <c>output_config</c>: its <c>format</c> is structured outputs as the API has it now (the beta's top-level
+    /// <c>output_format</c> is still read); <c>effort</c> and the rest are accepted and left to the model.
+    /// </summary>
+    private static RequestError? ReadOutputConfig(JsonElement? source, ref OutputFormat format)
+    {
+        if (source is not { } element || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return new RequestError("output_config: Input should be an object", "output_config");
+        }
+
+        if (!element.TryGetProperty("format", out var formatElement) || formatElement.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var error = ReadOutputFormat(formatElement, "output_config.format", out var read);
+        format = read;
+        return error;
+    }
+
+    /// <summary>Structured outputs (<c>output_format</c>, <c>output_config.format</c>): only <c>json_schema</c>, with a usable schema.</summary>
+    private static RequestError? ReadOutputFormat(JsonElement? source, string field, out OutputFormat format)
     {
         format = OutputFormat.Text;
         if (source is not { } element || element.ValueKind == JsonValueKind.Null)
@@ -112,16 +138,16 @@ public static class AnthropicRequestMapper
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
             || type.GetString() != "json_schema")
         {
-            return new RequestError("output_format.type: Input should be 'json_schema'", "output_format.type");
+            return new RequestError($"{field}.type: Input should be 'json_schema'", $"{field}.type");
         }
 
         if (!element.TryGetProperty("schema", out var schema))
         {
-            return new RequestError("output_format.schema: Field required", "output_format.schema");
+            return new RequestError($"{field}.schema: Field required", $"{field}.schema");
         }
 
         format = OutputFormat.ForSchema(schema, out var problem) ?? OutputFormat.Text;
-        return problem is null ? null : new RequestError($"output_format.schema: {problem}", "output_format.schema");
+        return problem is null ? null : new RequestError($"{field}.schema: {problem}", $"{field}.schema");
     }
 
     private static RequestError? ReadSystem(JsonElement? source, out string system)

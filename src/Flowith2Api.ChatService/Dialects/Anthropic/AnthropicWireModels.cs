@@ -23,6 +23,7 @@ public sealed class AnthropicMessagesRequest
 
     /// <summary>Structured outputs: <c>{"type":"json_schema","schema":{…}}</c>.</summary>
     [JsonPropertyName("output_format")] public JsonElement? OutputFormat { get; set; }
+    [JsonPropertyName("output_config")] public JsonElement? OutputConfig { get; set; }
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; set; }
     [JsonPropertyName("session_id")] public string? SessionId { get; set; }
     [JsonPropertyName("auto_session")] public bool? AutoSession { get; set; }

@@ -133,8 +133,11 @@ public sealed partial class ToolCallParser(IReadOnlyList<ToolDefinition> tools, 
         }
 
         problem = "";
-        return new ToolCall(_count++, "call_" + Guid.NewGuid().ToString("N")[..24], tool.Name, arguments);
+        return new ToolCall(_count++, NewCallId(), tool.Name, arguments);
     }
+
+    /// <summary>A new tool call's id.</summary>
+    public static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
 
     /// <summary>The other shape models use: <c>&lt;tool_call&gt;{"name":…,"arguments":{…}}&lt;/tool_call&gt;</c>.</summary>
     private static bool TryReadNamedBody(ref string body, out string? name)

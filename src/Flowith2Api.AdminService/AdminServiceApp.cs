@@ -19,6 +19,7 @@ public static class AdminServiceApp
         builder.Services.AddAdminStorage(builder.Configuration);
         builder.Services.AddHostedService<StorageInitializer>();
         builder.Services.AddHostedService<StatsRollup>();
+        builder.Services.AddSingleton<LocalStats>();
         builder.Services.AddSingleton<StatsSeries>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StatsSeries>());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);

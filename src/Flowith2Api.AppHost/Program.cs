@@ -62,7 +62,8 @@ var gateway = builder.AddProject<Projects.Flowith2Api_Gateway>("gateway", launch
         {
             urls.Urls.Add(new ResourceUrlAnnotation { Url = new Uri(new Uri(http.Url), "/admin").ToString(), DisplayText = "Web console", Endpoint = http.Endpoint });
         }
-    });
+    })
+    .WithReadyBanner(builder.Configuration);
 if (infrastructure.Redis is { } redis)
 {
     // Key changes and per-key rate limits are shared through Redis.

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
 
@@ -16,6 +18,9 @@ public sealed class AppHostFixture : IAsyncLifetime
     private string _dataDirectory = null!;
 
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>What the AppHost itself logged (category "Flowith2Api"): its ready banner.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> AppHostLog { get; } = new();
 
     public Uri GatewayUri { get; private set; } = null!;
 
@@ -42,6 +47,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             "LOG_LEVEL=warn",
         ]);
 
+        builder.Services.AddLogging(logging => logging.AddProvider(new QueueLoggerProvider(AppHostLog)));
         using var timeout = new CancellationTokenSource(StartTimeout);
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
@@ -73,5 +79,25 @@ public sealed class AppHostFixture : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>Keeps the AppHost's own log lines (category "Flowith2Api").</summary>
+internal sealed class QueueLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => categoryName == "Flowith2Api" ? new QueueLogger(lines) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class QueueLogger(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue(formatter(state, exception));
     }
 }

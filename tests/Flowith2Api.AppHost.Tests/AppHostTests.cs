@@ -50,6 +50,27 @@ public sealed class AppHostTests(AppHostFixture fixture) : IClassFixture<AppHost
     }
 
     [Fact]
+    public async Task When_ready_the_apphost_says_where_the_gateway_the_console_and_the_dashboard_are()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string? banner;
+        while ((banner = fixture.AppHostLog.FirstOrDefault(l => l.Contains("is ready", StringComparison.Ordinal))) is null && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.NotNull(banner);
+        var gateway = $"http://localhost:{fixture.GatewayUri.Port}";
+        Assert.Contains($"Gateway: {gateway}", banner, StringComparison.Ordinal);
+        Assert.Contains($"base URL: {gateway}/v1", banner, StringComparison.Ordinal);
+        Assert.Contains($"Web console: {gateway}/admin", banner, StringComparison.Ordinal);
+        Assert.Contains("Dashboard: ", banner, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        using var console = await http.GetAsync($"{gateway}/admin");
+        Assert.True(console.IsSuccessStatusCode || (int)console.StatusCode is >= 300 and < 400, $"the console URL answers: {(int)console.StatusCode}");
+    }
+
+    [Fact]
     public async Task A_wrong_key_gets_a_clear_401()
     {
         using var http = new HttpClient { BaseAddress = fixture.GatewayUri, Timeout = TimeSpan.FromSeconds(30) };

@@ -7,8 +7,9 @@ using StackExchange.Redis;
 namespace Flowith2Api.AdminService.Apis;
 
 /// <summary>
-/// <c>GET /v1/admin/stats</c>: cluster-wide statistics, summed from what every ChatService replica writes to Redis, plus
-/// the credentials' states; <c>POST /v1/admin/stats/reset</c> starts counting again.
+/// <c>GET /v1/admin/stats</c>: cluster-wide statistics, summed from what every ChatService replica writes to Redis (or,
+/// without Redis, reports here: <see cref="LocalStats"/>), plus the credentials' states; <c>POST /v1/admin/stats/reset</c>
+/// starts counting again.
 /// </summary>
 public static class StatsApi
 {
@@ -22,23 +23,34 @@ public static class StatsApi
         group.MapPost("/reset", ResetAsync);
         group.MapGet("/history", HistoryAsync);
         group.MapGet("/series", SeriesAsync);
+        app.MapPost(StatsReport.Path, (StatsReport report, LocalStats local) =>
+        {
+            local.Add(report); // embedded mode: a ChatService's counts of the last second
+            return TypedResults.NoContent();
+        });
         return app;
+    }
+
+    /// <summary>The statistics now, and how many credentials are cooling down: from Redis when it is configured, else in process.</summary>
+    public static async Task<(StatsSnapshot Snapshot, int Cooling)> ReadAsync(IServiceProvider services, IConfiguration configuration, DateTimeOffset now)
+    {
+        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        {
+            var local = services.GetRequiredService<LocalStats>();
+            return (local.Snapshot(now), local.Cooling(now));
+        }
+
+        var prefix = StatsKeys.Prefix(configuration);
+        var snapshot = await StatsSnapshot.ReadAsync(redis, prefix, now);
+        var cooling = (await redis.GetDatabase().HashGetAllAsync(prefix + "pool:health")).Count(e => e.Value.ToString().StartsWith("1|", StringComparison.Ordinal));
+        return (snapshot, cooling);
     }
 
     public static async Task<IResult> GetAsync(HttpContext context, AdminDbContext db, IServiceProvider services, IConfiguration configuration)
     {
-        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-                detail: "Cluster statistics are gathered in Redis, and no Redis is configured.");
-        }
-
-        var prefix = StatsKeys.Prefix(configuration);
-        var database = redis.GetDatabase();
-        var snapshot = await StatsSnapshot.ReadAsync(redis, prefix, DateTimeOffset.UtcNow);
+        var (snapshot, cooling) = await ReadAsync(services, configuration, DateTimeOffset.UtcNow);
         var (counters, latency, ttft, since, activeStreams) = (snapshot.Counters, snapshot.Latency, snapshot.TimeToFirstToken, snapshot.SinceUnixMs,
             snapshot.ActiveStreams);
-        var cooling = (await database.HashGetAllAsync(prefix + "pool:health")).Count(e => e.Value.ToString().StartsWith("1|", StringComparison.Ordinal));
         var states = await db.Credentials.Where(c => c.Deleted == null).GroupBy(c => c.State).Select(g => new { g.Key, Count = g.Count() })
             .ToListAsync(context.RequestAborted);
 
@@ -84,7 +96,8 @@ public static class StatsApi
     {
         if (services.GetService<IConnectionMultiplexer>() is not { } redis)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: "No Redis is configured.");
+            services.GetRequiredService<LocalStats>().Reset();
+            return TypedResults.Json(new { reset = true });
         }
 
         var prefix = StatsKeys.Prefix(configuration);
@@ -122,14 +135,8 @@ public static class StatsApi
     /// outcomes, tokens, per model and per credential, latency and time-to-first-token percentiles) and the streams open
     /// at its end. A reset in between counts from zero.
     /// </summary>
-    public static async Task<IResult> SeriesAsync(HttpContext context, StatsSeries series, IServiceProvider services)
+    public static async Task<IResult> SeriesAsync(HttpContext context, StatsSeries series)
     {
-        if (services.GetService<IConnectionMultiplexer>() is null)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
-                detail: "Cluster statistics are gathered in Redis, and no Redis is configured.");
-        }
-
         var samples = series.Samples;
         await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
         {

@@ -6,25 +6,29 @@ namespace Flowith2Api.AdminService.Data;
 
 /// <summary>
 /// Every <c>STATS_ROLLUP_SECONDS</c> [300] one AdminService replica copies the cluster-wide counters from Redis into
-/// <c>stats_rollups</c>, so statistics have a durable history (<c>GET /v1/admin/stats/history</c>).
+/// <c>stats_rollups</c>, so statistics have a durable history (<c>GET /v1/admin/stats/history</c>); without Redis, the
+/// single AdminService copies its in-process counters.
 /// </summary>
 public sealed partial class StatsRollup(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<StatsRollup> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
-        {
-            return;
-        }
-
+        var redis = services.GetService<IConnectionMultiplexer>();
         var seconds = int.TryParse(configuration["STATS_ROLLUP_SECONDS"], out var s) && s > 0 ? s : 300;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(seconds));
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                await RollUpAsync(redis, TimeSpan.FromSeconds(seconds), stoppingToken);
+                if (redis is not null)
+                {
+                    await RollUpAsync(redis, TimeSpan.FromSeconds(seconds), stoppingToken);
+                }
+                else if (services.GetService<LocalStats>() is { } local)
+                {
+                    await SaveAsync(local.Snapshot(time.GetUtcNow()).Counters, stoppingToken);
+                }
             }
             catch (Exception e) when (e is RedisException or Microsoft.EntityFrameworkCore.DbUpdateException)
             {
@@ -44,6 +48,11 @@ public sealed partial class StatsRollup(IServiceProvider services, IConfiguratio
         }
 
         var counters = (await database.HashGetAllAsync(StatsKeys.Counters(prefix))).ToDictionary(e => (string)e.Name!, e => (long)e.Value);
+        await SaveAsync(counters, cancellationToken);
+    }
+
+    private async Task SaveAsync(Dictionary<string, long> counters, CancellationToken cancellationToken)
+    {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AdminDbContext>();
         db.StatsRollups.Add(new StatsRollupEntity

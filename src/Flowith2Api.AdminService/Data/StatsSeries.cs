@@ -35,7 +35,8 @@ public sealed record StatsSnapshot(DateTimeOffset Taken, Dictionary<string, long
 /// <summary>
 /// The last hour of the cluster's statistics at <c>STATS_SERIES_SECONDS</c> [10] resolution, for the console's charts: a
 /// snapshot is taken every interval and kept in memory (<c>GET /v1/admin/stats/series</c> turns neighbours into
-/// per-interval rates and percentiles). Each AdminService replica samples the same Redis, so any replica answers alike.
+/// per-interval rates and percentiles). Each AdminService replica samples the same Redis, so any replica answers alike;
+/// without Redis it samples the in-process statistics.
 /// </summary>
 public sealed partial class StatsSeries(IServiceProvider services, IConfiguration configuration, TimeProvider time, ILogger<StatsSeries> logger)
     : BackgroundService
@@ -61,7 +62,9 @@ public sealed partial class StatsSeries(IServiceProvider services, IConfiguratio
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        var redis = services.GetService<IConnectionMultiplexer>();
+        var local = services.GetService<LocalStats>();
+        if (redis is null && local is null)
         {
             return;
         }
@@ -71,7 +74,7 @@ public sealed partial class StatsSeries(IServiceProvider services, IConfiguratio
         {
             try
             {
-                Add(await StatsSnapshot.ReadAsync(redis, StatsKeys.Prefix(configuration), time.GetUtcNow()));
+                Add(redis is not null ? await StatsSnapshot.ReadAsync(redis, StatsKeys.Prefix(configuration), time.GetUtcNow()) : local!.Snapshot(time.GetUtcNow()));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -6,7 +6,8 @@ namespace Flowith2Api.ChatService.Conversation;
 /// <summary>
 /// Counts every chat request in memory and adds the counts to Redis once a second (one batch per flush, never a write
 /// per request), where the AdminService reads them cluster-wide: requests by outcome, model, credential and key,
-/// retries, tokens, latency and time-to-first-token histograms, and this replica's open streams.
+/// retries, tokens, latency and time-to-first-token histograms, and this replica's open streams. Without Redis
+/// (embedded mode) the same counts go to the AdminService itself once a second (<see cref="StatsReport"/>).
 /// </summary>
 public sealed partial class ChatStats(IServiceProvider services, IConfiguration configuration, ILogger<ChatStats> logger) : BackgroundService
 {
@@ -94,7 +95,9 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<IConnectionMultiplexer>() is not { } redis)
+        var redis = services.GetService<IConnectionMultiplexer>();
+        var admin = redis is null && AdminClient.AdminServiceUri(configuration) is not null ? services.GetService<AdminClient>() : null;
+        if (redis is null && admin is null)
         {
             return;
         }
@@ -104,28 +107,73 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
         {
             try
             {
-                await FlushAsync(redis);
+                await (redis is not null ? FlushAsync(redis) : ReportAsync(admin!, stoppingToken));
             }
-            catch (RedisException e)
+            catch (Exception e) when (e is RedisException or HttpRequestException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
             {
                 LogFlushFailed(logger, e.GetType().Name);
             }
         }
     }
 
+    private (Dictionary<string, long> Counters, Dictionary<int, long> Latency, Dictionary<int, long> Ttft) Take()
+    {
+        lock (_gate)
+        {
+            var taken = (_counters, _latency, _ttft);
+            (_counters, _latency, _ttft) = ([], [], []);
+            return taken;
+        }
+    }
+
+    /// <summary>Counts that could not be delivered go back, for the next flush.</summary>
+    private void Restore(Dictionary<string, long> counters, Dictionary<int, long> latency, Dictionary<int, long> ttft)
+    {
+        lock (_gate)
+        {
+            foreach (var (name, value) in counters)
+            {
+                _counters[name] = _counters.GetValueOrDefault(name) + value;
+            }
+
+            foreach (var (bucket, value) in latency)
+            {
+                _latency[bucket] = _latency.GetValueOrDefault(bucket) + value;
+            }
+
+            foreach (var (bucket, value) in ttft)
+            {
+                _ttft[bucket] = _ttft.GetValueOrDefault(bucket) + value;
+            }
+        }
+    }
+
+    /// <summary>Embedded mode: what was counted since the last report, to the AdminService's in-process statistics.</summary>
+    public async Task ReportAsync(AdminClient admin, CancellationToken cancellationToken)
+    {
+        var (counters, latency, ttft) = Take();
+        var states = services.GetService<Credentials.ICredentialStateStore>() is { } store ? await store.ReadAllAsync() : null;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var cooling = states?.Values.Count(h => h.State == Credentials.CredentialState.Cooling && h.UntilUnixMs > now) ?? 0;
+        var report = new StatsReport(_replica, counters, latency, ttft, ActiveStreams, cooling);
+        try
+        {
+            using var content = new StringContent(System.Text.Json.JsonSerializer.Serialize(report, StatsReportJsonContext.Default.StatsReport),
+                System.Text.Encoding.UTF8, "application/json");
+            using var response = await admin.SendAsync(HttpMethod.Post, StatsReport.Path, content, cancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+        catch
+        {
+            Restore(counters, latency, ttft);
+            throw;
+        }
+    }
+
     /// <summary>Moves what was counted since the last flush into Redis.</summary>
     public async Task FlushAsync(IConnectionMultiplexer redis)
     {
-        Dictionary<string, long> counters;
-        Dictionary<int, long> latency;
-        Dictionary<int, long> ttft;
-        lock (_gate)
-        {
-            (counters, _counters) = (_counters, []);
-            (latency, _latency) = (_latency, []);
-            (ttft, _ttft) = (_ttft, []);
-        }
-
+        var (counters, latency, ttft) = Take();
         var db = redis.GetDatabase();
         var batch = db.CreateBatch();
         var pending = new List<Task>
@@ -143,30 +191,12 @@ public sealed partial class ChatStats(IServiceProvider services, IConfiguration 
         }
         catch (RedisException)
         {
-            // Not written: put the counts back for the next flush.
-            lock (_gate)
-            {
-                foreach (var (name, value) in counters)
-                {
-                    _counters[name] = _counters.GetValueOrDefault(name) + value;
-                }
-
-                foreach (var (bucket, value) in latency)
-                {
-                    _latency[bucket] = _latency.GetValueOrDefault(bucket) + value;
-                }
-
-                foreach (var (bucket, value) in ttft)
-                {
-                    _ttft[bucket] = _ttft.GetValueOrDefault(bucket) + value;
-                }
-            }
-
+            Restore(counters, latency, ttft); // not written: kept for the next flush
             throw;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics could not be written to Redis ({ExceptionType}); they are kept for the next try")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Statistics could not be delivered ({ExceptionType}); they are kept for the next try")]
     private static partial void LogFlushFailed(ILogger logger, string exceptionType);
 }
 

@@ -6,18 +6,24 @@ using Flowith2Api.Tests.Infrastructure;
 
 namespace Flowith2Api.Tests.Admin;
 
-/// <summary>Cluster-wide statistics, counted by every ChatService replica in Redis and read by the AdminService.</summary>
+/// <summary>
+/// Cluster-wide statistics, counted by every ChatService replica in Redis and read by the AdminService — and the same
+/// without Redis (embedded mode, the README's default on a machine without it), where the replicas report to the
+/// AdminService directly.
+/// </summary>
 public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFixture<Sessions.RedisFixture>
 {
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    [Fact]
-    public async Task Requests_on_two_replicas_are_counted_together_by_model_key_and_outcome()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Requests_on_two_replicas_are_counted_together_by_model_key_and_outcome(bool redis)
     {
         await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
         {
             FlowithTokens = "flo_stats_credential_0001",
-            Redis = redisFixture.Redis.ConnectionString,
+            Redis = redis ? redisFixture.Redis.ConnectionString : null,
             ChatReplicas = 2,
         });
         using var user = cluster.CreateClient();
@@ -77,12 +83,14 @@ public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFi
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
     }
 
-    [Fact]
-    public async Task The_counters_are_rolled_up_into_the_database_periodically()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_counters_are_rolled_up_into_the_database_periodically(bool redis)
     {
         await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
         {
-            Redis = redisFixture.Redis.ConnectionString,
+            Redis = redis ? redisFixture.Redis.ConnectionString : null,
             AdminSettings = new Dictionary<string, string> { ["STATS_ROLLUP_SECONDS"] = "1" },
         });
         using var user = cluster.CreateClient();
@@ -106,12 +114,14 @@ public sealed class StatsApiTests(Sessions.RedisFixture redisFixture) : IClassFi
         }
     }
 
-    [Fact]
-    public async Task The_series_gives_the_last_hour_in_points_with_what_happened_in_each()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_series_gives_the_last_hour_in_points_with_what_happened_in_each(bool redis)
     {
         await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
         {
-            Redis = redisFixture.Redis.ConnectionString,
+            Redis = redis ? redisFixture.Redis.ConnectionString : null,
             AdminSettings = new Dictionary<string, string> { ["STATS_SERIES_SECONDS"] = "1" },
         });
         using var user = cluster.CreateClient();

@@ -176,6 +176,28 @@ public sealed class ConsoleBrowserTests(BrowserFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Without_redis_the_dashboard_shows_the_requests_just_made()
+    {
+        // Embedded mode, as the README's first command runs on a machine without redis-server: the ChatService reports
+        // its counts to the AdminService directly.
+        await using var cluster = await GatewayCluster.StartAsync(new GatewayClusterOptions
+        {
+            FlowithTokens = "flo_embedded_dashboard_4242",
+            AdminSettings = new Dictionary<string, string> { ["STATS_SERIES_SECONDS"] = "1" },
+        });
+        var page = await NewPageAsync(cluster);
+        await SignInAsync(page, screenshot: false);
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, await ChatAsync(cluster, GatewayCluster.UserKey, "Embedded " + i));
+        }
+
+        await OpenAsync(page, "dashboard", "Dashboard");
+        await Assertions.Expect(page.Locator("#by-credential")).ToContainTextAsync("flo…4242", new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("#chart-rps")).Not.ToContainTextAsync("No traffic", new() { Timeout = 30_000 });
+    }
+
+    [Fact]
     public async Task An_admin_signs_in_and_steers_the_gateway_from_the_browser()
     {
         await using var cluster = await StartAsync();

@@ -31,12 +31,32 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
     /// <summary>What the model generated and the answer kept, in order, for counting the output tokens.</summary>
     public string Output => _output.ToString();
 
+    /// <summary>
+    /// Takes <paramref name="text"/> without counting it when there is no budget, or when its UTF-8 bytes (which bound
+    /// its tokens) still fit with room to spare; false: it must be counted exactly (or the budget is spent).
+    /// </summary>
+    private bool TakenUncounted(string text)
+    {
+        if (maxTokens is { } max)
+        {
+            var bound = Encoding.UTF8.GetByteCount(text);
+            if (Exhausted || _estimate + bound + Margin > max)
+            {
+                return false;
+            }
+
+            _estimate += bound;
+        }
+
+        _output.Append(text);
+        return true;
+    }
+
     /// <summary>The part of <paramref name="piece"/> that fits (all of it, a prefix, or nothing).</summary>
     public string Take(string piece)
     {
-        if (piece.Length == 0 || maxTokens is not { } max)
+        if (piece.Length == 0 || TakenUncounted(piece))
         {
-            _output.Append(piece);
             return piece;
         }
 
@@ -45,13 +65,7 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
             return "";
         }
 
-        var bound = Encoding.UTF8.GetByteCount(piece);
-        if (_estimate + bound + Margin <= max)
-        {
-            _estimate += bound;
-            _output.Append(piece);
-            return piece;
-        }
+        var max = maxTokens!.Value;
 
         // Near the end: count the whole output exactly (pieces do not add up exactly across their boundaries).
         var before = _output.Length;
@@ -78,9 +92,8 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
     /// <summary>Whether a whole item (a tool call: its name and arguments) fits; it is taken all or not at all.</summary>
     public bool TakeWhole(string item)
     {
-        if (maxTokens is not { } max)
+        if (TakenUncounted(item))
         {
-            _output.Append(item);
             return true;
         }
 
@@ -89,13 +102,7 @@ public sealed class TokenBudget(TokenCounter? tokens, int? maxTokens)
             return false;
         }
 
-        var bound = Encoding.UTF8.GetByteCount(item);
-        if (_estimate + bound + Margin <= max)
-        {
-            _estimate += bound;
-            _output.Append(item);
-            return true;
-        }
+        var max = maxTokens!.Value;
 
         var before = _output.Length;
         _output.Append(item);

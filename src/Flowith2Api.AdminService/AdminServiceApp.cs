@@ -13,6 +13,7 @@ public static class AdminServiceApp
     {
         var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
+        builder.Services.AddServiceOpenApi();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SecretProtector>();
         builder.Services.AddSingleton<ChangeNotifier>();
@@ -48,6 +49,7 @@ public static class AdminServiceApp
             return next(context);
         });
         app.MapDefaultEndpoints();
+        app.MapServiceOpenApi();
         app.MapCredentialsApi();
         app.MapInternalCredentialsApi();
         app.MapConfigApi();

@@ -9,12 +9,14 @@ public static class ChatServiceApp
     {
         var builder = ServiceHost.CreateBuilder(args);
         builder.AddChatServices();
+        builder.Services.AddServiceOpenApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseInternalServiceDefaults();
         app.UseMiddleware<Conversation.ChatStatsMiddleware>();
         app.MapDefaultEndpoints();
+        app.MapServiceOpenApi();
         app.MapChatTurnsApi();
         app.MapOpenAIResponsesApi();
         app.MapModelsApi();

@@ -1,4 +1,5 @@
 using Flowith2Api.Gateway.Auth;
+using Flowith2Api.Gateway.OpenApi;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.Gateway;
@@ -19,6 +20,7 @@ public static class GatewayApp
         app.UseMiddleware<ApiKeyAuthMiddleware>();
         app.MapDefaultEndpoints();
         app.MapConsoleSessionApi();
+        app.MapOpenApiDocument();
         app.MapGatewayProxy();
         return app;
     }

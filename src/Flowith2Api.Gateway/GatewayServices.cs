@@ -34,6 +34,7 @@ public static class GatewayServices
 
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddSingleton<Yarp.ReverseProxy.Forwarder.IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        builder.Services.AddSingleton<OpenApi.OpenApiDocumentApi.Cache>();
         builder.Services.AddReverseProxy()
             .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions, builder.Configuration))
             .AddTransforms(transforms => transforms.AddResponseTransform(OverheadTransform.ApplyAsync))

@@ -40,18 +40,35 @@ public sealed partial class AdminChanges(IEnumerable<IAdminStateCache> caches, I
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>Runs the reloads of one kind of change (all of them when <paramref name="kind"/> is null).</summary>
+    /// <summary>How often, and after how long, a failed reload is tried again before the safety net's next round.</summary>
+    private static readonly TimeSpan[] Retries = [TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(750), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    /// <summary>
+    /// Runs the reloads of one kind of change (all of them when <paramref name="kind"/> is null). A reload that fails (the
+    /// AdminService busy or restarting) is tried again within seconds, so a change — a key deleted or disabled — is not
+    /// left to the 30-second safety net.
+    /// </summary>
     public async Task ReloadAsync(string? kind, CancellationToken cancellationToken)
     {
         foreach (var cache in _caches.Where(c => kind is null || c.Kind == kind))
         {
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                await cache.ReloadAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                LogUnreachable(logger, e.GetType().Name);
+                try
+                {
+                    await cache.ReloadAsync(cancellationToken);
+                    break;
+                }
+                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    LogUnreachable(logger, e.GetType().Name);
+                    if (attempt >= Retries.Length)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(Retries[attempt], cancellationToken);
+                }
             }
         }
     }

@@ -69,6 +69,7 @@ public static class SettingsCatalog
         new("AppHost", "FAKE_UPSTREAM", "false", "AppHost", "Run against the fake Flowith (same as --fake-upstream)."),
         new("AppHost", "INFRASTRUCTURE", "auto", "AppHost", "auto, containers, local or embedded: where Redis and PostgreSQL come from."),
         new("AppHost", "ASPIRE_CONTAINER_RUNTIME", "docker", "AppHost", "Container runtime probed when INFRASTRUCTURE=auto."),
+        new("AppHost", "ASPNETCORE_URLS", "http://localhost:18888", "AppHost", "Where the Aspire dashboard listens (the launch profile's applicationUrl); the AppHost's ready line names it."),
     ];
 
     /// <summary>The runtime settings (PATCH /v1/admin/config), documented from their registry.</summary>

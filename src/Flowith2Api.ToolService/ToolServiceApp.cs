@@ -16,12 +16,14 @@ public static class ToolServiceApp
     {
         var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
+        builder.Services.AddServiceOpenApi();
         builder.AddToolServices();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseInternalServiceDefaults();
         app.MapDefaultEndpoints();
+        app.MapServiceOpenApi();
         app.MapToolsApi();
         app.MapMcpEndpoint();
         app.MapProblemFallback("tool service");

@@ -128,6 +128,42 @@ public sealed class DeploymentTests
         Assert.Equal("http://chat-service:8081", config.Data["services__chat-service__h2c__0"]);
     }
 
+    [Fact]
+    public void The_tool_service_pod_and_image_hold_what_the_sandbox_and_code_interpreter_need()
+    {
+        var deployment = KubernetesYaml.LoadAllFromString(File.ReadAllText(Path.Combine(Root, "deploy", "kubernetes", "tool-service.yaml")))
+            .OfType<V1Deployment>().Single();
+        var pod = deployment.Spec.Template.Spec;
+        var security = Assert.Single(pod.Containers).SecurityContext;
+
+        // bubblewrap's namespaces: a user namespace of the pod's own, /proc unmasked, no filter refusing unshare.
+        Assert.False(pod.HostUsers, "hostUsers: false");
+        Assert.Equal("Unmasked", security.ProcMount);
+        Assert.Equal("Unconfined", security.SeccompProfile?.Type);
+        Assert.Equal("Unconfined", security.AppArmorProfile?.Type);
+        // And nothing more: no privilege, no capability, not root, no API token for the code the tools run.
+        Assert.NotEqual(true, security.Privileged);
+        Assert.False(security.AllowPrivilegeEscalation);
+        Assert.True(security.RunAsNonRoot);
+        Assert.Equal(["ALL"], security.Capabilities.Drop);
+        Assert.True(security.Capabilities.Add is null or { Count: 0 });
+        Assert.False(pod.AutomountServiceAccountToken);
+
+        // The image: the sandbox and every program the tools start (code_interpreter's Python and Node among them).
+        var dockerfile = File.ReadAllText(Path.Combine(Root, "deploy", "containers", "tool-service-base.Dockerfile"));
+        var install = dockerfile[dockerfile.IndexOf("apt-get install", StringComparison.Ordinal)..].Split('\n')[0];
+        foreach (var package in new[] { "bubblewrap", "bash", "python3", "nodejs", "git" })
+        {
+            Assert.Contains(" " + package + " ", install + " ", StringComparison.Ordinal);
+        }
+
+        var interpreter = File.ReadAllText(Path.Combine(Root, "src", "Flowith2Api.ToolService", "Tools", "Builtin", "CodeInterpreterTool.cs"));
+        foreach (var program in System.Text.RegularExpressions.Regex.Matches(interpreter, @"=> \(""(?<program>[a-z0-9]+)""").Select(m => m.Groups["program"].Value))
+        {
+            Assert.Contains(program == "node" ? " nodejs " : " " + program + " ", install + " ", StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Services))]
     public async Task Each_service_publishes_in_release_with_its_container_properties(string project, string name)

@@ -16,7 +16,7 @@ public static class ConfigApi
 
     public static IEndpointRouteBuilder MapConfigApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/config").RequireAdminKey();
+        var group = app.MapGroup("/v1/admin/config").RequireAdminKey().WithTags("Admin: configuration");
         group.MapGet("", GetAsync);
         group.MapPatch("", PatchAsync);
         app.MapGet("/internal/config", InternalAsync);

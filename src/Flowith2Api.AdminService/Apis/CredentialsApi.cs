@@ -16,7 +16,7 @@ public static class CredentialsApi
 {
     public static IEndpointRouteBuilder MapCredentialsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/tokens").RequireAdminKey();
+        var group = app.MapGroup("/v1/admin/tokens").RequireAdminKey().WithTags("Admin: credentials");
         group.MapGet("", ListAsync);
         group.MapPost("", AddAsync);
         group.MapDelete("", DeleteAsync);

@@ -17,7 +17,7 @@ public static class KeysApi
 
     public static IEndpointRouteBuilder MapKeysApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/keys").RequireAdminKey();
+        var group = app.MapGroup("/v1/admin/keys").RequireAdminKey().WithTags("Admin: API keys");
         group.MapGet("", ListAsync);
         group.MapPost("", CreateAsync);
         group.MapPatch("/{id:long}", UpdateAsync);

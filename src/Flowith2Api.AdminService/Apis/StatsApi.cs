@@ -18,7 +18,7 @@ public static class StatsApi
 
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/stats").RequireAdminKey();
+        var group = app.MapGroup("/v1/admin/stats").RequireAdminKey().WithTags("Admin: statistics");
         group.MapGet("", GetAsync);
         group.MapPost("/reset", ResetAsync);
         group.MapGet("/history", HistoryAsync);

@@ -16,7 +16,7 @@ public static class AdminSessionsApi
 
     public static IEndpointRouteBuilder MapAdminSessionsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/admin/sessions").RequireAdminKey();
+        var group = app.MapGroup("/v1/admin/sessions").RequireAdminKey().WithTags("Admin: sessions");
         group.MapGet("", GetAsync);
         group.MapDelete("", DeleteAsync);
         return app;

@@ -10,8 +10,8 @@ public static class ModelsApi
 
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models", ListModelsAsync);
-        app.MapGet("/v1/models/{**id}", GetModelAsync);
+        app.MapGet("/v1/models", ListModelsAsync).WithTags("Models").WithSummary("List the models");
+        app.MapGet("/v1/models/{**id}", GetModelAsync).WithTags("Models").WithSummary("Get a model");
         return app;
     }
 

@@ -13,9 +13,9 @@ public static partial class OpenAIResponsesApi
 {
     public static IEndpointRouteBuilder MapOpenAIResponsesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/responses/{id}", GetResponseAsync);
-        app.MapDelete("/v1/responses/{id}", DeleteResponseAsync);
-        app.MapGet("/v1/responses/{id}/input_items", ListInputItemsAsync);
+        app.MapGet("/v1/responses/{id}", GetResponseAsync).WithTags("OpenAI Responses").WithSummary("Get a stored response");
+        app.MapDelete("/v1/responses/{id}", DeleteResponseAsync).WithTags("OpenAI Responses").WithSummary("Delete a stored response");
+        app.MapGet("/v1/responses/{id}/input_items", ListInputItemsAsync).WithTags("OpenAI Responses").WithSummary("List a stored response's input items");
         return app;
     }
 

@@ -17,6 +17,9 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
 {
     private const string ApiKeyHeader = "x-api-key";
 
+    /// <summary>Google's way (the Gemini SDKs and CLI send the key so).</summary>
+    private const string GoogleApiKeyHeader = "x-goog-api-key";
+
     public async Task InvokeAsync(HttpContext context)
     {
         context.Features.Set(new GatewayRequestStart(System.Diagnostics.Stopwatch.GetTimestamp()));
@@ -137,7 +140,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
         var presented = ReadPresentedKey(headers);
         if (presented.IsEmpty)
         {
-            problem = ("Missing API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'.", "missing_api_key");
+            problem = ("Missing API key. Send it as 'Authorization: Bearer <key>', 'x-api-key: <key>' or 'x-goog-api-key: <key>'.", "missing_api_key");
             return null;
         }
 
@@ -158,7 +161,8 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
             return authorization[7..].Trim();
         }
 
-        return headers[ApiKeyHeader].ToString().AsSpan().Trim();
+        var apiKey = headers[ApiKeyHeader].ToString().AsSpan().Trim();
+        return apiKey.IsEmpty ? headers[GoogleApiKeyHeader].ToString().AsSpan().Trim() : apiKey;
     }
 
     private static void RewriteIdentityHeaders(IHeaderDictionary headers, ApiKeyEntry? entry, string? internalSecret)
@@ -182,6 +186,7 @@ public sealed class ApiKeyAuthMiddleware(RequestDelegate next, ApiKeyStore keys,
 
         headers.Remove(HeaderNames.Authorization);
         headers.Remove(ApiKeyHeader);
+        headers.Remove(GoogleApiKeyHeader);
         // A request without a key (the console's sign-in page and assets) still names a caller, so it never passes for
         // one of the services' own calls.
         headers[InternalHeaders.KeyId] = entry?.Id ?? "anonymous";

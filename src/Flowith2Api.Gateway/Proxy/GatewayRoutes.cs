@@ -58,7 +58,8 @@ public static class GatewayRoutes
     public static string RealmOf(HttpContext context)
     {
         var path = context.Request.Path;
-        if (path.StartsWithSegments(ServiceDefaults.Extensions.MetricsEndpointPath, StringComparison.OrdinalIgnoreCase))
+        if (path.StartsWithSegments(ServiceDefaults.Extensions.MetricsEndpointPath, StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase))
         {
             return AdminRealm;
         }

@@ -14,7 +14,7 @@ public static partial class ToolsApi
 {
     public static IEndpointRouteBuilder MapToolsApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin/tools").RequireAdminKey();
+        var admin = app.MapGroup("/v1/admin/tools").RequireAdminKey().WithTags("Admin: tools");
         admin.MapGet("", ListAllAsync);
         admin.MapPost("/execute", ExecuteAsync);
 

@@ -40,6 +40,20 @@ public sealed class GatewayEdgeTests(GatewayClusterFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
+    [Fact]
+    public async Task The_x_goog_api_key_header_is_accepted_like_a_bearer_token_and_a_wrong_one_is_refused()
+    {
+        using var http = Cluster.CreateClient(apiKey: null);
+        http.DefaultRequestHeaders.Add("x-goog-api-key", GatewayCluster.UserKey);
+        using var response = await http.PostAsync("/v1/chat/completions", ChatBody());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var wrong = Cluster.CreateClient(apiKey: null);
+        wrong.DefaultRequestHeaders.Add("x-goog-api-key", "sk-wrong");
+        using var refused = await wrong.PostAsync("/v1/chat/completions", ChatBody());
+        await ErrorEnvelope.AssertOpenAIAsync(refused, HttpStatusCode.Unauthorized, "invalid_api_key");
+    }
+
     [Theory]
     [InlineData("/v1/admin/stats")]
     [InlineData("/V1/ADMIN/stats")]

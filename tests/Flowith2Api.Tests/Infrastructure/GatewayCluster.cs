@@ -74,6 +74,9 @@ public sealed class GatewayCluster : IAsyncDisposable
     private GatewayCluster(FakeFlowithServer fake) => Fake = fake;
 
     public FakeFlowithServer Fake { get; }
+
+    /// <summary>Every service's application (AdminService, ToolService, ChatService replicas, Gateway), in start order.</summary>
+    public IReadOnlyList<WebApplication> Apps => _apps;
     public Uri GatewayUri { get; private set; } = null!;
 
     /// <summary>The Gateway's services (its proxy state: which replicas it counts healthy).</summary>

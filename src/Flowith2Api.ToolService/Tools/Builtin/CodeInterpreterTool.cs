@@ -59,6 +59,12 @@ public sealed class CodeInterpreterTool(ISandbox sandbox, IOptions<ToolOptions> 
             "javascript" or "js" or "node" => ("node", Array.Empty<string>(), IsEsModule(code) ? ".mjs" : ".js"),
             _ => throw new ToolArgumentException("'language' must be \"python\" or \"javascript\"."),
         };
+        if (!File.Exists("/usr/bin/" + program))
+        {
+            // The sandbox sees the host's /usr: a runtime that is not installed there cannot run (an image without Node).
+            return ToolResult.Error($"{(program == "node" ? "JavaScript" : "Python")} is not available on this tool service: {program} is not installed.");
+        }
+
         var settings = options.Value;
         var timeout = SandboxCommands.Timeout(arguments, settings);
         var bytes = FileText.Utf8.GetBytes(code);

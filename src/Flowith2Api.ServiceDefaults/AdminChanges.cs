@@ -16,7 +16,8 @@ public interface IAdminStateCache
 
 /// <summary>
 /// The AdminService's change notifications (Redis pub/sub on <c>{prefix}changes</c>): each cache reloads when its kind
-/// of change is announced, at start, and every 30 s as a safety net.
+/// of change is announced, at start, and every 30 s as a safety net. Without Redis (embedded mode) the AdminService's
+/// change counters (<see cref="AdminChangeVersions"/>) are read once a second instead of the announcements.
 /// </summary>
 public sealed partial class AdminChanges(IEnumerable<IAdminStateCache> caches, IConfiguration configuration, IServiceProvider services,
     ILogger<AdminChanges> logger) : BackgroundService
@@ -32,12 +33,58 @@ public sealed partial class AdminChanges(IEnumerable<IAdminStateCache> caches, I
             await redis.GetSubscriber().SubscribeAsync(channel, (changed, what) => _ = ReloadAsync((string?)what, CancellationToken.None));
         }
 
+        else if (services.GetService<AdminClient>() is { } admin && AdminClient.AdminServiceUri(configuration) is not null)
+        {
+            _ = FollowVersionsAsync(admin, stoppingToken);
+        }
+
         using var timer = new PeriodicTimer(SafetyNet);
         do
         {
             await ReloadAsync(kind: null, stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Embedded mode: reloads each kind whose counter moved since the last look (all of them after an AdminService restart).</summary>
+    private async Task FollowVersionsAsync(AdminClient admin, CancellationToken stoppingToken)
+    {
+        AdminChangeVersions? known = null;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                using var response = await admin.SendAsync(HttpMethod.Get, AdminChangeVersions.Path, content: null, stoppingToken);
+                response.EnsureSuccessStatusCode();
+                var current = System.Text.Json.JsonSerializer.Deserialize(await response.Content.ReadAsStreamAsync(stoppingToken),
+                    AdminChangeVersionsJsonContext.Default.AdminChangeVersions);
+                if (current is null)
+                {
+                    continue;
+                }
+
+                // The first look compares with nothing: a change made since the start's reload is not missed.
+                known ??= new AdminChangeVersions(current.Epoch, []);
+                if (known.Epoch != current.Epoch)
+                {
+                    await ReloadAsync(kind: null, stoppingToken); // the AdminService restarted: counting began again
+                }
+                else
+                {
+                    foreach (var kind in current.Moved(known))
+                    {
+                        await ReloadAsync(kind, stoppingToken);
+                    }
+                }
+
+                known = current;
+            }
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException || (e is OperationCanceledException && !stoppingToken.IsCancellationRequested))
+            {
+                LogUnreachable(logger, e.GetType().Name);
+            }
+        }
     }
 
     /// <summary>How often, and after how long, a failed reload is tried again before the safety net's next round.</summary>
@@ -98,3 +145,18 @@ public sealed class AdminClient(HttpClient http, InternalSecret secret, IConfigu
         return await http.SendAsync(request, timeout.Token);
     }
 }
+
+/// <summary>The AdminService's change counters per kind of state (embedded mode's stand-in for the Redis announcements).</summary>
+public sealed record AdminChangeVersions(
+    [property: System.Text.Json.Serialization.JsonPropertyName("epoch")] string Epoch,
+    [property: System.Text.Json.Serialization.JsonPropertyName("versions")] Dictionary<string, long> Versions)
+{
+    public const string Path = "/internal/changes";
+
+    /// <summary>The kinds whose counter moved since <paramref name="before"/> (of the same epoch).</summary>
+    public IEnumerable<string> Moved(AdminChangeVersions before) =>
+        Versions.Where(v => before.Versions.GetValueOrDefault(v.Key) != v.Value).Select(v => v.Key);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(AdminChangeVersions))]
+public sealed partial class AdminChangeVersionsJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -16,8 +16,8 @@ public abstract class KeysApiTests(Sessions.RedisFixture redisFixture)
 
     private static readonly StringContent Chat = Json("""{"messages":[{"role":"user","content":"hi"}]}""");
 
-    private async Task<GatewayCluster> StartAsync() =>
-        await GatewayCluster.StartAsync(new GatewayClusterOptions { Redis = redisFixture.Redis.ConnectionString, AdminSettings = await StorageAsync() });
+    private async Task<GatewayCluster> StartAsync(bool redis = true) =>
+        await GatewayCluster.StartAsync(new GatewayClusterOptions { Redis = redis ? redisFixture.Redis.ConnectionString : null, AdminSettings = await StorageAsync() });
 
     private static async Task<HttpStatusCode> PollUntilAsync(Func<Task<HttpStatusCode>> call, HttpStatusCode wanted)
     {
@@ -78,10 +78,12 @@ public abstract class KeysApiTests(Sessions.RedisFixture redisFixture)
         Assert.Equal(HttpStatusCode.NotFound, (await admin.DeleteAsync($"/v1/admin/keys/{id}")).StatusCode);
     }
 
-    [Fact]
-    public async Task A_key_over_its_rate_limit_gets_429_with_retry_after_in_its_dialect()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_key_over_its_rate_limit_gets_429_with_retry_after_in_its_dialect(bool redis)
     {
-        await using var cluster = await StartAsync();
+        await using var cluster = await StartAsync(redis);
         using var admin = cluster.CreateClient(GatewayCluster.AdminKeyValue);
         using var created = await admin.PostAsync("/v1/admin/keys", Json("""{"name":"limited","rate_limit_per_minute":2}"""));
         var key = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;

@@ -55,6 +55,7 @@ public static class AdminServiceApp
         app.MapConfigApi();
         app.MapKeysApi();
         app.MapStatsApi();
+        app.MapInternalChangesApi();
         app.MapConsoleApi();
         app.MapProblemFallback("admin service");
         return app;

@@ -23,8 +23,6 @@ public static class StatsApi
         group.MapPost("/reset", ResetAsync);
         group.MapGet("/history", HistoryAsync);
         group.MapGet("/series", SeriesAsync);
-        app.MapGet(AdminChangeVersions.Path, (ChangeNotifier notifier) =>
-            TypedResults.Json(new AdminChangeVersions(notifier.Epoch, new(notifier.Versions)), AdminChangeVersionsJsonContext.Default.AdminChangeVersions));
         app.MapPost(StatsReport.Path, (StatsReport report, LocalStats local) =>
         {
             local.Add(report); // embedded mode: a ChatService's counts of the last second

@@ -9,43 +9,7 @@ namespace Flowith2Api.Tests.EndToEnd;
 /// each of its three wire APIs, and keeps what each scenario saw. Fails (never skips) when node or the packages are
 /// missing: <c>./build.sh test</c> installs them.
 /// </summary>
-public sealed class AiSdkProbe : IAsyncLifetime
-{
-    public Dictionary<string, JsonElement> Results { get; } = [];
-    public string Output { get; private set; } = "";
-
-    public async Task InitializeAsync()
-    {
-        NodeClients.Require("ai/package.json");
-        NodeClients.Require("@ai-sdk/openai/package.json");
-        NodeClients.Require("@ai-sdk/anthropic/package.json");
-        await using var cluster = await GatewayCluster.StartAsync();
-        var (_, stdout, stderr) = await NodeClients.RunNodeAsync(["ai-sdk.mjs"],
-            new Dictionary<string, string> { ["GATEWAY_URL"] = cluster.GatewayUri.ToString(), ["API_KEY"] = GatewayCluster.UserKey },
-            NodeClients.Directory, TimeSpan.FromMinutes(2));
-        Output = stdout + stderr;
-        foreach (var line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!line.StartsWith('{'))
-            {
-                continue; // the SDK's own warnings (kept in Output)
-            }
-
-            var result = JsonDocument.Parse(line).RootElement.Clone();
-            Results[result.GetProperty("name").GetString()!] = result;
-        }
-    }
-
-    public Task DisposeAsync() => Task.CompletedTask;
-
-    /// <summary>A scenario's result, which must have run without an exception.</summary>
-    public JsonElement Ok(string name)
-    {
-        Assert.True(Results.TryGetValue(name, out var result), $"{name} did not run; the probe printed:\n{Output}");
-        Assert.True(result.GetProperty("ok").GetBoolean(), $"{name}: {result}");
-        return result;
-    }
-}
+public sealed class AiSdkProbe() : NodeProbe("ai-sdk.mjs", "ai", "@ai-sdk/openai", "@ai-sdk/anthropic");
 
 public sealed class AiSdkTests(AiSdkProbe probe) : IClassFixture<AiSdkProbe>
 {

@@ -157,11 +157,12 @@ public sealed class AnswerPipeline
                     ReleaseHeld(output, asCall: true);
                 }
 
-                if (_json is not null)
+                var becameCall = _calls.Count > 0; // the held text was the forced tool's call: no text for a JSON mode to release
+                if (_json is not null && !becameCall)
                 {
                     ReleaseJson(output, _json.ToString());
                 }
-                else if (_gate is not null)
+                else if (_gate is not null && !becameCall)
                 {
                     EndGate(output);
                 }
@@ -185,9 +186,7 @@ public sealed class AnswerPipeline
         }
         else
         {
-            json = JsonOutput.Extract(raw, _format, out var problem)
-                ?? throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
-                    $"The model's answer could not be made into the JSON this request asks for: {problem}.");
+            json = JsonOutput.Extract(raw, _format, out var problem) ?? throw InvalidJson(problem!);
         }
 
         if (json.Length > 0)
@@ -213,8 +212,7 @@ public sealed class AnswerPipeline
         {
             if (!_budget.Exhausted && !_stops.Stopped)
             {
-                throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
-                    "The model's answer could not be made into the JSON this request asks for: its JSON does not end.");
+                throw InvalidJson("its JSON does not end");
             }
 
             return;
@@ -222,10 +220,12 @@ public sealed class AnswerPipeline
 
         if (!JsonOutput.Validate(_text.ToString(), _format, out var problem))
         {
-            throw new UpstreamException(UpstreamFailureKind.InvalidOutput,
-                $"The model's answer could not be made into the JSON this request asks for: {problem}.");
+            throw InvalidJson(problem!);
         }
     }
+
+    private static UpstreamException InvalidJson(string problem) =>
+        new(UpstreamFailureKind.InvalidOutput, $"The model's answer could not be made into the JSON this request asks for: {problem}.");
 
     /// <summary>
     /// The text of a forced-tool answer, held while it could still be the call: at the end, JSON in it that the forced

@@ -140,6 +140,25 @@ public sealed class JsonOutputTests
         Assert.Equal(AnswerFinish.ToolUse, pipeline.Finish(null, 10));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void In_a_json_mode_a_forced_tool_answered_with_its_arguments_is_the_call_not_an_error(bool stream)
+    {
+        var request = new ConversationRequest
+        {
+            Messages = [new(ConversationRole.User, "x")],
+            PublicModel = "flowith",
+            Stream = stream,
+            Format = OutputFormat.JsonObject,
+            Tools = [JsonTool],
+            ToolChoice = new ToolChoice(ToolChoiceMode.Specific, "json"),
+        };
+        var pipeline = new AnswerPipeline(request, thinkingTags: true, NullLogger.Instance).Complete("""{"name": "Oslo"}""");
+        Assert.Equal("Oslo", JsonDocument.Parse(Assert.Single(pipeline.ToolCalls).ArgumentsJson).RootElement.GetProperty("name").GetString());
+        Assert.Equal("", pipeline.Text);
+    }
+
     [Fact]
     public void A_forced_tool_answer_that_is_neither_a_call_nor_its_arguments_stays_text()
     {

@@ -27,17 +27,22 @@ public sealed partial class AdminChanges(IEnumerable<IAdminStateCache> caches, I
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (services.GetService<IConnectionMultiplexer>() is { } redis)
+        var redis = services.GetService<IConnectionMultiplexer>();
+        if (redis is not null)
         {
             var channel = RedisChannel.Literal((configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:") + "changes");
             await redis.GetSubscriber().SubscribeAsync(channel, (changed, what) => _ = ReloadAsync((string?)what, CancellationToken.None));
         }
 
-        else if (services.GetService<AdminClient>() is { } admin && AdminClient.AdminServiceUri(configuration) is not null)
-        {
-            _ = FollowVersionsAsync(admin, stoppingToken);
-        }
+        var following = redis is null && services.GetService<AdminClient>() is { } admin && AdminClient.AdminServiceUri(configuration) is not null
+            ? FollowVersionsAsync(admin, stoppingToken)
+            : Task.CompletedTask;
+        await Task.WhenAll(SafetyNetAsync(stoppingToken), following);
+    }
 
+    /// <summary>Everything reloads at start and every <see cref="SafetyNet"/>, whatever was announced.</summary>
+    private async Task SafetyNetAsync(CancellationToken stoppingToken)
+    {
         using var timer = new PeriodicTimer(SafetyNet);
         do
         {

@@ -115,11 +115,13 @@ public static class Extensions
     }
 
     /// <summary>
-    /// The middleware every internal service runs first: request ids on traces and responses, then the
-    /// internal-secret guard (calls that bypass the Gateway are refused).
+    /// The middleware every internal service runs first: no answer before the whole request body is in
+    /// (<see cref="RequestBodyDrain"/>), request ids on traces and responses, then the internal-secret guard (calls
+    /// that bypass the Gateway are refused).
     /// </summary>
     public static WebApplication UseInternalServiceDefaults(this WebApplication app)
     {
+        app.UseRequestBodyDrain();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseLastResortErrors();
         app.UseErrorBodiesForBareStatuses();

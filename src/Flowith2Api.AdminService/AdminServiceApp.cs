@@ -1,8 +1,8 @@
 using Flowith2Api.AdminService.Apis;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService;
 
@@ -24,12 +24,12 @@ public static class AdminServiceApp
         builder.Services.AddSingleton<StatsSeries>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StatsSeries>());
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
-        if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 } redis)
+        builder.AddRedisWhenConfigured();
+        builder.Services.ConfigureHttpJsonOptions(json =>
         {
-            var options = ConfigurationOptions.Parse(redis);
-            options.AbortOnConnectFail = false;
-            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(options));
-        }
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.KeysJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, InternalKeysJsonContext.Default);
+        });
 
         configure?.Invoke(builder);
 
@@ -44,6 +44,11 @@ public static class AdminServiceApp
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
+            }
+
+            if (context.Request.Path.StartsWithSegments("/v1/admin", StringComparison.OrdinalIgnoreCase))
+            {
+                context.Response.Headers.CacheControl = "no-store"; // admin answers hold keys, credentials and statistics
             }
 
             return next(context);

@@ -4,7 +4,6 @@ using Flowith2Api.ChatService.Dialects.Responses;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -13,8 +12,6 @@ namespace Flowith2Api.ChatService;
 
 public static class ChatServices
 {
-    public const string RedisConnectionName = "redis";
-
     public static WebApplicationBuilder AddChatServices(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<FlowithOptions>()
@@ -124,18 +121,12 @@ public static class ChatServices
 
     private static bool AddRedisIfConfigured(WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(RedisConnectionName) ?? builder.Configuration[SeedSettings.RedisUrl];
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (!builder.AddRedisWhenConfigured())
         {
             return false;
         }
 
-        var configuration = connectionString.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)
-            ? ConfigurationOptions.Parse(new Uri(connectionString).Authority)
-            : ConfigurationOptions.Parse(connectionString);
-        configuration.AbortOnConnectFail = false;
-        builder.Services.TryAddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisConnectionName, tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(RedisConnection.Name, tags: ["ready"]);
         return true;
     }
 

@@ -1,5 +1,6 @@
 using Flowith2Api.Gateway.Auth;
 using Flowith2Api.Gateway.OpenApi;
+using Flowith2Api.Gateway.Proxy;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.Gateway;
@@ -14,11 +15,13 @@ public static class GatewayApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
+        app.UseGatewayRequestStart();
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseLastResortErrors();
         app.UseRouting();
-        app.UseMiddleware<ApiKeyAuthMiddleware>();
-        app.MapDefaultEndpoints();
+        app.UseAuthorization();
+        app.UseMiddleware<KeyLimitsMiddleware>();
+        app.MapDefaultEndpoints(metricsPolicy: EdgeAuth.AdminPolicy);
         app.MapConsoleSessionApi();
         app.MapOpenApiDocument();
         app.MapGatewayProxy();

@@ -3,7 +3,6 @@ using Flowith2Api.Gateway.Errors;
 using Flowith2Api.Gateway.Proxy;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Transforms;
 
@@ -24,12 +23,15 @@ public static class GatewayServices
         builder.Services.AddSingleton<ConsoleSessionStore>();
         builder.Services.AddSingleton<SignInThrottle>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddEdgeAuth();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ConsoleSessionJsonContext.Default));
+        builder.Services.AddSingleton<IdentityHeadersTransform>();
         if (builder.AddAdminState())
         {
             builder.Services.AddSingleton<IAdminStateCache, AdminKeySource>();
         }
 
-        AddRedisIfConfigured(builder);
+        builder.AddRedisWhenConfigured();
         builder.Services.AddSingleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelLimits>();
 
         var gatewayOptions = builder.Configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
@@ -37,7 +39,11 @@ public static class GatewayServices
         builder.Services.AddSingleton<OpenApi.OpenApiDocumentApi.Cache>();
         builder.Services.AddReverseProxy()
             .LoadFromMemory(GatewayRoutes.Routes, GatewayRoutes.Clusters(gatewayOptions, builder.Configuration))
-            .AddTransforms(transforms => transforms.AddResponseTransform(OverheadTransform.ApplyAsync))
+            .AddTransforms(transforms =>
+            {
+                transforms.AddRequestTransform(transforms.Services.GetRequiredService<IdentityHeadersTransform>().ApplyAsync);
+                transforms.AddResponseTransform(OverheadTransform.ApplyAsync);
+            })
             .AddServiceDiscoveryDestinationResolver();
         builder.Services.Configure<Yarp.ReverseProxy.Health.TransportFailureRateHealthPolicyOptions>(health =>
         {
@@ -57,22 +63,16 @@ public static class GatewayServices
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
+        // Console pages are only read (their YARP routes take GET and HEAD): every change goes through the admin API.
+        app.Map("/admin/{**rest}", static context =>
+        {
+            context.Response.Headers.Allow = "GET, HEAD";
+            return DialectErrors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, "Console pages are only read (GET).", "method_not_allowed");
+        }).WithOrder(1).AllowAnonymous();
         app.MapFallback(static context => DialectErrors.WriteAsync(context, StatusCodes.Status404NotFound,
             $"Unknown route: {context.Request.Method} {context.Request.Path}. See GET /v1/models and the README for the API surface.",
             "unknown_route"));
         return app;
-    }
-
-    private static void AddRedisIfConfigured(WebApplicationBuilder builder)
-    {
-        if (builder.Configuration.GetConnectionString("redis") is not { Length: > 0 } connectionString)
-        {
-            return;
-        }
-
-        var options = StackExchange.Redis.ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-        builder.Services.TryAddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Flowith2Api.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

@@ -1,7 +1,5 @@
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Flowith2Api.ServiceDefaults;
 
@@ -39,13 +37,7 @@ public static class AdminStateRegistration
             return false;
         }
 
-        if (builder.Configuration.GetConnectionString("redis") is { Length: > 0 } redis)
-        {
-            // Change notifications arrive through Redis pub/sub.
-            var options = StackExchange.Redis.ConfigurationOptions.Parse(redis);
-            options.AbortOnConnectFail = false;
-            builder.Services.TryAddSingleton<StackExchange.Redis.IConnectionMultiplexer>(_ => StackExchange.Redis.ConnectionMultiplexer.Connect(options));
-        }
+        builder.AddRedisWhenConfigured(); // change notifications arrive through Redis pub/sub when there is one
 
         builder.Services.AddHttpClient(AdminClient.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan).WithoutDefaultResilience();
         builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<AdminClient>(services,

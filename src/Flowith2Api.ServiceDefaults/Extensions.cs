@@ -129,15 +129,31 @@ public static class Extensions
         return app;
     }
 
-    /// <summary>Health (<c>/health</c>: every check), liveness (<c>/alive</c>), readiness (<c>/ready</c>), Prometheus text (<c>/metrics</c>).</summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    /// <summary>
+    /// Health (<c>/health</c>: every check), liveness (<c>/alive</c>), readiness (<c>/ready</c>), Prometheus text
+    /// (<c>/metrics</c>). Where the app authorizes (the Gateway), <paramref name="metricsPolicy"/> guards the metrics
+    /// and the health endpoints are marked open.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, string? metricsPolicy = null)
     {
-        app.MapHealthChecks(HealthEndpointPath);
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") });
-        // Readiness for load balancers: only "am I draining" — a Redis or database blip must not take every replica
-        // out of rotation (the services degrade without them); /health keeps reporting those.
-        app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") });
-        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        IEndpointConventionBuilder[] health =
+        [
+            app.MapHealthChecks(HealthEndpointPath),
+            app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") }),
+            // Readiness for load balancers: only "am I draining" — a Redis or database blip must not take every replica
+            // out of rotation (the services degrade without them); /health keeps reporting those.
+            app.MapHealthChecks(ReadinessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("ready") }),
+        ];
+        var metrics = app.MapPrometheusScrapingEndpoint(MetricsEndpointPath);
+        if (metricsPolicy is not null)
+        {
+            metrics.RequireAuthorization(metricsPolicy);
+            foreach (var endpoint in health)
+            {
+                endpoint.AllowAnonymous();
+            }
+        }
+
         return app;
     }
 

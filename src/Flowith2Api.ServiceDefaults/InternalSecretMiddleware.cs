@@ -1,3 +1,4 @@
+using Flowith2Api.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Flowith2Api.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;

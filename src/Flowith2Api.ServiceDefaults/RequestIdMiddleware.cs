@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using Flowith2Api.Contracts;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

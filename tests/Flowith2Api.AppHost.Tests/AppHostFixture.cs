@@ -10,9 +10,10 @@ namespace Flowith2Api.AppHost.Tests;
 /// PostgreSQL (local executables here, no Docker engine), the four services, and the fake Flowith, on a random
 /// gateway port with a temporary data directory.
 /// </summary>
-public sealed class AppHostFixture : IAsyncLifetime
+public class AppHostFixture : IAsyncLifetime
 {
     public const string ApiKey = "sk-apphost-test-user-key";
+    public const string AdminKey = "sk-apphost-test-admin-key";
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     private string _dataDirectory = null!;
@@ -26,6 +27,9 @@ public sealed class AppHostFixture : IAsyncLifetime
 
     /// <summary>This run's data directory (DATA_DIR).</summary>
     public string DataDirectory => _dataDirectory;
+
+    /// <summary>What this fixture adds to the AppHost's arguments.</summary>
+    protected virtual string[] ExtraArguments => [];
 
     public async Task InitializeAsync()
     {
@@ -45,6 +49,7 @@ public sealed class AppHostFixture : IAsyncLifetime
             $"DATA_DIR={_dataDirectory}",
             $"API_KEYS={ApiKey}",
             "LOG_LEVEL=warn",
+            .. ExtraArguments,
         ]);
 
         builder.Services.AddLogging(logging => logging.AddProvider(new QueueLoggerProvider(AppHostLog)));
@@ -80,6 +85,15 @@ public sealed class AppHostFixture : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+}
+
+/// <summary>
+/// The AppHost in its embedded mode (<c>INFRASTRUCTURE=embedded</c>: no Redis, no PostgreSQL; SQLite and in-process
+/// state), which is what a machine without redis-server and PostgreSQL gets from the README's first command.
+/// </summary>
+public sealed class EmbeddedAppHostFixture : AppHostFixture
+{
+    protected override string[] ExtraArguments => ["INFRASTRUCTURE=embedded", $"ADMIN_KEY={AdminKey}"];
 }
 
 /// <summary>Keeps the AppHost's own log lines (category "Flowith2Api").</summary>

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 
@@ -42,21 +43,6 @@ public static class ConsoleApi
     {
         var now = time.GetUtcNow();
         return db.ConsoleSessions.Where(s => s.Expires > now).ToListAsync(cancellationToken);
-    }
-
-    public static void WriteSessions(Utf8JsonWriter json, IEnumerable<ConsoleSessionEntity> sessions)
-    {
-        json.WriteStartArray("console_sessions");
-        foreach (var session in sessions)
-        {
-            json.WriteStartObject();
-            json.WriteString("token_hash", session.TokenHash);
-            json.WriteString("key_hash", session.KeyHash);
-            json.WriteNumber("expires", session.Expires.ToUnixTimeSeconds());
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
     }
 
     /// <summary>Ends every console session of a key (deleted, disabled, or no longer admin).</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,5 @@
 using Flowith2Api.AdminService.Data;
-using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Flowith2Api.AdminService.Apis;

@@ -1,11 +1,46 @@
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Flowith2Api.AdminService.Apis;
+
+/// <summary>A key as the admin API shows it: masked, except in the answer that created it.</summary>
+public sealed record KeyAnswer(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("key_id")] string KeyId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("is_admin")] bool IsAdmin,
+    [property: JsonPropertyName("enabled")] bool Enabled,
+    [property: JsonPropertyName("rate_limit_per_minute")] int? RateLimitPerMinute,
+    [property: JsonPropertyName("created")] DateTimeOffset Created);
+
+public sealed record KeyList([property: JsonPropertyName("keys")] IReadOnlyList<KeyAnswer> Keys);
+
+public sealed record KeyDeleted([property: JsonPropertyName("deleted")] bool Deleted, [property: JsonPropertyName("id")] long Id);
+
+/// <summary><c>POST /v1/admin/keys</c>: a name, whether it is an admin key, and an optional limit (requests per minute).</summary>
+public sealed record KeyCreate(
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("is_admin")] bool IsAdmin,
+    [property: JsonPropertyName("rate_limit_per_minute")] int? RateLimitPerMinute);
+
+/// <summary><c>PATCH /v1/admin/keys/{id}</c>: only what is present changes (a <c>null</c> limit removes the limit).</summary>
+public sealed record KeyUpdate(
+    [property: JsonPropertyName("enabled")] bool? Enabled,
+    [property: JsonPropertyName("rate_limit_per_minute")] Field<int?> RateLimitPerMinute);
+
+[JsonSerializable(typeof(KeyList))]
+[JsonSerializable(typeof(KeyAnswer))]
+[JsonSerializable(typeof(KeyDeleted))]
+[JsonSerializable(typeof(KeyCreate))]
+[JsonSerializable(typeof(KeyUpdate))]
+[JsonSerializable(typeof(int?))]
+public sealed partial class KeysJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>/v1/admin/keys</c>: named client keys with an admin flag and an optional rate limit per minute. A key is shown in
@@ -26,96 +61,69 @@ public static class KeysApi
         return app;
     }
 
-    public static async Task ListAsync(HttpContext context, AdminDbContext db)
+    public static async Task<Ok<KeyList>> ListAsync(AdminDbContext db, CancellationToken cancellationToken)
     {
-        var keys = await db.ApiKeys.Where(k => k.Deleted == null).OrderBy(k => k.Id).ToListAsync(context.RequestAborted);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("keys");
-            foreach (var key in keys)
-            {
-                WriteKey(json, key, fullKey: null);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+        var keys = await db.ApiKeys.Where(k => k.Deleted == null).OrderBy(k => k.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new KeyList([.. keys.Select(k => Answer(k, fullKey: null))]));
     }
 
-    public static async Task<IResult> CreateAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier, TimeProvider time)
+    public static async Task<Results<Created<KeyAnswer>, ProblemHttpResult>> CreateAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier,
+        TimeProvider time)
     {
-        var (body, error) = await ReadAsync(context);
-        if (error is not null)
+        var (body, error) = await AdminRequests.ReadAsync(context, KeysJsonContext.Default.KeyCreate);
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
-        var name = body.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()?.Trim() : null;
+        var name = body.Name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > 200)
         {
-            return Problem("'name' is required (1 to 200 characters).");
+            return AdminRequests.Problem("'name' is required (1 to 200 characters).");
         }
 
-        var (limit, limitError) = ReadLimit(body);
-        if (limitError is not null)
+        if (LimitError(body.RateLimitPerMinute) is { } limitError)
         {
             return limitError;
         }
 
-        var isAdmin = body.TryGetProperty("is_admin", out var a) && a.ValueKind == JsonValueKind.True;
         var value = "sk-f2a-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var key = new ApiKeyEntity
         {
             Hash = SecretProtector.Hash(value),
             Name = name,
             Masked = SecretProtector.Mask(value),
-            IsAdmin = isAdmin,
-            RateLimitPerMinute = limit,
+            IsAdmin = body.IsAdmin,
+            RateLimitPerMinute = body.RateLimitPerMinute,
             Created = time.GetUtcNow(),
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(context.RequestAborted);
         await notifier.PublishAsync(Changed);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status201Created, json => WriteKey(json, key, fullKey: value));
-        return TypedResults.Empty;
+        return TypedResults.Created($"/v1/admin/keys/{key.Id}", Answer(key, fullKey: value));
     }
 
-    public static async Task<IResult> UpdateAsync(HttpContext context, long id, AdminDbContext db, ChangeNotifier notifier)
+    public static async Task<Results<Ok<KeyAnswer>, ProblemHttpResult>> UpdateAsync(HttpContext context, long id, AdminDbContext db, ChangeNotifier notifier)
     {
-        var (body, error) = await ReadAsync(context);
-        if (error is not null)
+        var (body, error) = await AdminRequests.ReadAsync(context, KeysJsonContext.Default.KeyUpdate);
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
         var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id && k.Deleted == null, context.RequestAborted);
         if (key is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No key with id {id}.");
+            return AdminRequests.NotFound($"No key with id {id}.");
         }
 
-        if (body.TryGetProperty("enabled", out var enabled))
+        if (body.RateLimitPerMinute.IsSet && LimitError(body.RateLimitPerMinute.Value) is { } limitError)
         {
-            if (enabled.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-            {
-                return Problem("'enabled' must be true or false.");
-            }
-
-            key.Enabled = enabled.GetBoolean();
+            return limitError;
         }
 
-        if (body.TryGetProperty("rate_limit_per_minute", out _))
-        {
-            var (limit, limitError) = ReadLimit(body);
-            if (limitError is not null)
-            {
-                return limitError;
-            }
-
-            key.RateLimitPerMinute = limit;
-        }
-
+        key.Enabled = body.Enabled ?? key.Enabled;
+        key.RateLimitPerMinute = body.RateLimitPerMinute.IsSet ? body.RateLimitPerMinute.Value : key.RateLimitPerMinute;
         await db.SaveChangesAsync(context.RequestAborted);
         if (!key.Enabled)
         {
@@ -123,104 +131,39 @@ public static class KeysApi
         }
 
         await notifier.PublishAsync(Changed);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json => WriteKey(json, key, fullKey: null));
-        return TypedResults.Empty;
+        return TypedResults.Ok(Answer(key, fullKey: null));
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, long id, AdminDbContext db, ChangeNotifier notifier, TimeProvider time)
+    public static async Task<Results<Ok<KeyDeleted>, ProblemHttpResult>> DeleteAsync(long id, AdminDbContext db, ChangeNotifier notifier, TimeProvider time,
+        CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id && k.Deleted == null, context.RequestAborted);
+        var key = await db.ApiKeys.SingleOrDefaultAsync(k => k.Id == id && k.Deleted == null, cancellationToken);
         if (key is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No key with id {id}.");
+            return AdminRequests.NotFound($"No key with id {id}.");
         }
 
         key.Deleted = time.GetUtcNow();
-        await db.SaveChangesAsync(context.RequestAborted);
-        await ConsoleApi.EndSessionsOfAsync(db, key.Hash, context.RequestAborted);
+        await db.SaveChangesAsync(cancellationToken);
+        await ConsoleApi.EndSessionsOfAsync(db, key.Hash, cancellationToken);
         await notifier.PublishAsync(Changed);
-        return TypedResults.Json(new { deleted = true, id });
+        return TypedResults.Ok(new KeyDeleted(true, id));
     }
 
     /// <summary>Every live key's hash and properties (never a key), for the Gateway's in-memory key store.</summary>
-    public static async Task InternalAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    public static async Task<Ok<InternalKeyList>> InternalAsync(AdminDbContext db, TimeProvider time, CancellationToken cancellationToken)
     {
-        var keys = await db.ApiKeys.Where(k => k.Deleted == null).ToListAsync(context.RequestAborted);
-        var sessions = await ConsoleApi.LiveSessionsAsync(db, time, context.RequestAborted);
-
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("keys");
-            foreach (var key in keys)
-            {
-                json.WriteStartObject();
-                json.WriteString("hash", key.Hash);
-                json.WriteString("name", key.Name);
-                json.WriteBoolean("is_admin", key.IsAdmin);
-                json.WriteBoolean("enabled", key.Enabled);
-                if (key.RateLimitPerMinute is { } limit)
-                {
-                    json.WriteNumber("rate_limit_per_minute", limit);
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            ConsoleApi.WriteSessions(json, sessions);
-            json.WriteEndObject();
-        });
+        var keys = await db.ApiKeys.Where(k => k.Deleted == null).ToListAsync(cancellationToken);
+        var sessions = await ConsoleApi.LiveSessionsAsync(db, time, cancellationToken);
+        return TypedResults.Ok(new InternalKeyList(
+            [.. keys.Select(k => new InternalKey(k.Hash, k.Name, k.IsAdmin, k.Enabled, k.RateLimitPerMinute))],
+            [.. sessions.Select(s => new ConsoleSessionRow(s.TokenHash, s.KeyHash, s.Expires.ToUnixTimeSeconds()))]));
     }
 
-    private static void WriteKey(Utf8JsonWriter json, ApiKeyEntity key, string? fullKey)
-    {
-        json.WriteStartObject();
-        json.WriteNumber("id", key.Id);
-        json.WriteString("key_id", "key_" + key.Hash[..16]);
-        json.WriteString("name", key.Name);
-        json.WriteString("key", fullKey ?? key.Masked);
-        json.WriteBoolean("is_admin", key.IsAdmin);
-        json.WriteBoolean("enabled", key.Enabled);
-        if (key.RateLimitPerMinute is { } limit)
-        {
-            json.WriteNumber("rate_limit_per_minute", limit);
-        }
-        else
-        {
-            json.WriteNull("rate_limit_per_minute");
-        }
+    private static KeyAnswer Answer(ApiKeyEntity key, string? fullKey) =>
+        new(key.Id, "key_" + key.Hash[..16], key.Name, fullKey ?? key.Masked, key.IsAdmin, key.Enabled, key.RateLimitPerMinute, key.Created);
 
-        json.WriteString("created", key.Created);
-        json.WriteEndObject();
-    }
-
-    private static (int? Limit, ProblemHttpResult? Error) ReadLimit(JsonElement body)
-    {
-        if (!body.TryGetProperty("rate_limit_per_minute", out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return (null, null);
-        }
-
-        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var limit) && limit is > 0 and <= 1_000_000
-            ? (limit, null)
-            : (null, Problem("'rate_limit_per_minute' must be a whole number from 1 to 1000000, or null for no limit."));
-    }
-
-    private static async Task<(JsonElement Body, ProblemHttpResult? Error)> ReadAsync(HttpContext context)
-    {
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (document.RootElement.Clone(), null)
-                : (default, Problem("The body must be a JSON object."));
-        }
-        catch (JsonException)
-        {
-            return (default, Problem("The body is not valid JSON."));
-        }
-    }
-
-    private static ProblemHttpResult Problem(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
+    private static ProblemHttpResult? LimitError(int? limit) => limit is null or (> 0 and <= 1_000_000)
+        ? null
+        : AdminRequests.Problem("'rate_limit_per_minute' must be a whole number from 1 to 1000000, or null for no limit.");
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;

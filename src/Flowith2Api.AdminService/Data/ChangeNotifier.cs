@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Contracts;
 using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService.Data;

@@ -1,4 +1,4 @@
-using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Contracts;
 using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService.Data;

@@ -1,4 +1,5 @@
 using Flowith2Api.ChatService.Sessions;
+using Flowith2Api.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

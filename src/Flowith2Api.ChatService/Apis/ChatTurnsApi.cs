@@ -1,6 +1,7 @@
 using Flowith2Api.ChatService.Dialects.Anthropic;
 using Flowith2Api.ChatService.Dialects.OpenAI;
 using Flowith2Api.ChatService.Dialects.Responses;
+using Flowith2Api.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.Apis;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.ChatService.Conversation;
 

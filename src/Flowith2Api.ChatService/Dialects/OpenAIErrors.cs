@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization.Metadata;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.ChatService.Dialects;
 

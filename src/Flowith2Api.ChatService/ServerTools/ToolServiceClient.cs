@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Serialization;
+using Flowith2Api.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Flowith2Api.ChatService.ServerTools;

@@ -1,3 +1,4 @@
+using Flowith2Api.Contracts;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,4 +1,4 @@
-using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.Gateway.Errors;
 

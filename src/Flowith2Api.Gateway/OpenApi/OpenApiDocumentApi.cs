@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Flowith2Api.Contracts;
+using Flowith2Api.Gateway.Auth;
 using Flowith2Api.Gateway.Errors;
 using Flowith2Api.Gateway.Proxy;
 using Flowith2Api.ServiceDefaults;
@@ -26,7 +28,7 @@ public static partial class OpenApiDocumentApi
 
     public static IEndpointRouteBuilder MapOpenApiDocument(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, GetAsync).ExcludeFromDescription();
+        app.MapGet(Path, GetAsync).ExcludeFromDescription().RequireAuthorization(EdgeAuth.AdminPolicy);
         return app;
     }
 

@@ -1,3 +1,4 @@
+using Flowith2Api.Gateway.Auth;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -26,17 +27,23 @@ public static class GatewayRoutes
     public const string ToolCluster = "tool-service";
     public const string AdminCluster = "admin-service";
 
+    /// <summary>The console's pages are only read (GET, HEAD): every change goes through the admin API.</summary>
+    public static readonly string[] ConsoleMethods = ["GET", "HEAD"];
+
     public static IReadOnlyList<RouteConfig> Routes { get; } =
     [
-        Route("chat-completions", ChatCluster, "/v1/chat/completions", UserRealm),
-        Route("messages", ChatCluster, "/v1/messages/{**rest}", UserRealm),
-        Route("responses", ChatCluster, "/v1/responses/{**rest}", UserRealm),
-        Route("models", ChatCluster, "/v1/models/{**rest}", UserRealm),
-        Route("mcp", ToolCluster, "/mcp/{**rest}", UserRealm),
-        Route("admin-tools", ToolCluster, "/v1/admin/tools/{**rest}", AdminRealm, order: -1),
-        Route("admin-sessions", ChatCluster, "/v1/admin/sessions/{**rest}", AdminRealm, order: -1),
-        Route("admin", AdminCluster, "/v1/admin/{**rest}", AdminRealm),
-        Route("console", AdminCluster, "/admin/{**rest}", ConsoleRealm),
+        Route("chat-completions", ChatCluster, "/v1/chat/completions", UserRealm, EdgeAuth.UserPolicy),
+        Route("messages", ChatCluster, "/v1/messages/{**rest}", UserRealm, EdgeAuth.UserPolicy),
+        Route("responses", ChatCluster, "/v1/responses/{**rest}", UserRealm, EdgeAuth.UserPolicy),
+        Route("models", ChatCluster, "/v1/models/{**rest}", UserRealm, EdgeAuth.UserPolicy),
+        Route("mcp", ToolCluster, "/mcp/{**rest}", UserRealm, EdgeAuth.UserPolicy),
+        Route("admin-tools", ToolCluster, "/v1/admin/tools/{**rest}", AdminRealm, EdgeAuth.AdminPolicy, order: -1),
+        Route("admin-sessions", ChatCluster, "/v1/admin/sessions/{**rest}", AdminRealm, EdgeAuth.AdminPolicy, order: -1),
+        Route("admin", AdminCluster, "/v1/admin/{**rest}", AdminRealm, EdgeAuth.AdminPolicy),
+        // The sign-in page and its assets are for anyone; every other page needs a console session (or the admin key).
+        Route("console-login", AdminCluster, "/admin/login", ConsoleRealm, "anonymous", order: -1, methods: ConsoleMethods),
+        Route("console-assets", AdminCluster, "/admin/assets/{**rest}", ConsoleRealm, "anonymous", order: -1, methods: ConsoleMethods),
+        Route("console", AdminCluster, "/admin/{**rest}", ConsoleRealm, EdgeAuth.ConsolePolicy, methods: ConsoleMethods),
     ];
 
     /// <summary>The service-discovery endpoint name of a service's HTTP/2-only (prior knowledge) listener.</summary>
@@ -54,26 +61,17 @@ public static class GatewayRoutes
         Cluster(AdminCluster, options.AdminActivityTimeout, configuration),
     ];
 
-    /// <summary>The realm of the route this request matched; anything unmatched needs a client key.</summary>
-    public static string RealmOf(HttpContext context)
-    {
-        var path = context.Request.Path;
-        if (path.StartsWithSegments(ServiceDefaults.Extensions.MetricsEndpointPath, StringComparison.OrdinalIgnoreCase)
-            || path.StartsWithSegments("/openapi", StringComparison.OrdinalIgnoreCase))
-        {
-            return AdminRealm;
-        }
+    /// <summary>The realm of the route this request matched; anything else is the client keys' realm.</summary>
+    public static string RealmOf(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config.Metadata?.TryGetValue(RealmKey, out var realm) == true ? realm : UserRealm;
 
-        var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>();
-        return route?.Config.Metadata?.TryGetValue(RealmKey, out var realm) == true ? realm : UserRealm;
-    }
-
-    private static RouteConfig Route(string id, string cluster, string path, string realm, int order = 0) => new()
+    private static RouteConfig Route(string id, string cluster, string path, string realm, string policy, int order = 0, string[]? methods = null) => new()
     {
         RouteId = id,
         ClusterId = cluster,
         Order = order,
-        Match = new RouteMatch { Path = path },
+        AuthorizationPolicy = policy,
+        Match = new RouteMatch { Path = path, Methods = methods },
         Metadata = new Dictionary<string, string> { [RealmKey] = realm },
     };
 

@@ -1,14 +1,25 @@
 using System.Diagnostics;
 using System.Globalization;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Yarp.ReverseProxy.Transforms;
 
 namespace Flowith2Api.Gateway.Proxy;
 
-/// <summary>When the Gateway started on a request (set first thing by the auth middleware).</summary>
+/// <summary>When the Gateway started on a request (set first thing in its pipeline).</summary>
 public sealed class GatewayRequestStart(long timestamp)
 {
     public long Timestamp { get; } = timestamp;
+}
+
+public static class GatewayRequestStartExtensions
+{
+    /// <summary>The first step of the Gateway's pipeline: when it started on the request, for <c>x-gateway-overhead-ms</c>.</summary>
+    public static IApplicationBuilder UseGatewayRequestStart(this IApplicationBuilder app) => app.Use(static (context, next) =>
+    {
+        context.Features.Set(new GatewayRequestStart(Stopwatch.GetTimestamp()));
+        return next(context);
+    });
 }
 
 /// <summary>

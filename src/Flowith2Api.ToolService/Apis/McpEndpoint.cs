@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Flowith2Api.ServiceDefaults;
+using Flowith2Api.Contracts;
 using Flowith2Api.ToolService.Tools;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Flowith2Api.ToolService.Tools;
 

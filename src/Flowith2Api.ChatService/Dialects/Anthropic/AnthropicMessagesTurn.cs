@@ -1,4 +1,5 @@
 using Flowith2Api.ChatService.Sessions;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
 

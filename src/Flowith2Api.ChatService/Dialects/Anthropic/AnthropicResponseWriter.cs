@@ -1,3 +1,5 @@
+using Flowith2Api.Contracts;
+
 namespace Flowith2Api.ChatService.Dialects.Anthropic;
 
 /// <summary>Anthropic's message objects and stop reasons.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.ChatService.Dialects.OpenAI;
 

@@ -1,4 +1,4 @@
-namespace Flowith2Api.ServiceDefaults;
+namespace Flowith2Api.Contracts;
 
 /// <summary>
 /// Where cluster-wide statistics live in Redis, and the latency histogram both sides agree on: log-scale buckets

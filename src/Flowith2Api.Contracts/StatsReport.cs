@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Flowith2Api.ServiceDefaults;
+namespace Flowith2Api.Contracts;
 
 /// <summary>
 /// What one ChatService replica counted since its last report, as it sends it to the AdminService when no Redis is

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace Flowith2Api.ServiceDefaults;
+namespace Flowith2Api.Contracts;
 
 /// <summary>
 /// The two error envelopes the SDKs parse, written exactly: OpenAI's <c>{"error":{"message","type","param","code"}}</c>

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
-namespace Flowith2Api.ServiceDefaults;
+namespace Flowith2Api.Contracts;
 
 /// <summary>Writes a JSON response straight into the response pipe with a <see cref="Utf8JsonWriter"/>.</summary>
 public static class JsonResponse

@@ -1,4 +1,4 @@
-namespace Flowith2Api.ServiceDefaults;
+namespace Flowith2Api.Contracts;
 
 /// <summary>
 /// Headers the Gateway adds for the services behind it. The Gateway strips any client-supplied copy first, and a

@@ -28,6 +28,8 @@ public static class AdminServiceApp
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.KeysJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.ConfigJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.StatsJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, InternalKeysJsonContext.Default);
         });
 

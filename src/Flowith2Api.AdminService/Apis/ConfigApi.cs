@@ -1,10 +1,30 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flowith2Api.AdminService.Data;
-using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Flowith2Api.AdminService.Apis;
+
+/// <summary>One runtime setting as the admin API shows it; <c>value</c> and <c>default</c> are typed (boolean, integer, string).</summary>
+public sealed record SettingAnswer(
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("env")] string Env,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("value")] JsonElement Value,
+    [property: JsonPropertyName("default")] JsonElement Default,
+    [property: JsonPropertyName("overridden")] bool Overridden,
+    [property: JsonPropertyName("description")] string Description);
+
+public sealed record SettingList([property: JsonPropertyName("settings")] IReadOnlyList<SettingAnswer> Settings);
+
+[JsonSerializable(typeof(SettingList))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(string))]
+public sealed partial class ConfigJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>GET/PATCH /v1/admin/config</c>: every runtime setting with its value, default and description; PATCH validates
@@ -24,78 +44,62 @@ public static class ConfigApi
         return app;
     }
 
-    public static async Task GetAsync(HttpContext context, AdminDbContext db, IConfiguration configuration)
+    public static async Task<Ok<SettingList>> GetAsync(AdminDbContext db, IConfiguration configuration, CancellationToken cancellationToken)
     {
-        var overrides = await db.ConfigOverrides.ToDictionaryAsync(o => o.Key, o => o.ValueJson, context.RequestAborted);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        var overrides = await db.ConfigOverrides.ToDictionaryAsync(o => o.Key, o => o.ValueJson, cancellationToken);
+        return TypedResults.Ok(new SettingList([.. RuntimeSettings.All.Select(setting =>
         {
-            json.WriteStartObject();
-            json.WriteStartArray("settings");
-            foreach (var setting in RuntimeSettings.All)
+            var overridden = overrides.TryGetValue(setting.Key, out var value);
+            var effective = overridden ? value : configuration[setting.EnvironmentName] is { Length: > 0 } env ? env : setting.Default;
+            var type = setting.Type switch
             {
-                var overridden = overrides.TryGetValue(setting.Key, out var value);
-                var effective = overridden ? value : configuration[setting.EnvironmentName] is { Length: > 0 } env ? env : setting.Default;
-                json.WriteStartObject();
-                json.WriteString("key", setting.Key);
-                json.WriteString("env", setting.EnvironmentName);
-                json.WriteString("type", setting.Type switch
-                {
-                    RuntimeSettingType.Boolean => "boolean",
-                    RuntimeSettingType.WholeNumber => "integer",
-                    _ => "string",
-                });
-                json.WritePropertyName("value");
-                WriteTyped(json, setting, effective ?? "");
-                json.WritePropertyName("default");
-                WriteTyped(json, setting, setting.Default);
-                json.WriteBoolean("overridden", overridden);
-                json.WriteString("description", setting.Description);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+                RuntimeSettingType.Boolean => "boolean",
+                RuntimeSettingType.WholeNumber => "integer",
+                _ => "string",
+            };
+            return new SettingAnswer(setting.Key, setting.EnvironmentName, type, Typed(setting, effective ?? ""), Typed(setting, setting.Default), overridden,
+                setting.Description);
+        })]));
     }
 
-    public static async Task<IResult> PatchAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier, TimeProvider time, IConfiguration configuration)
+    public static async Task<Results<Ok<SettingList>, ProblemHttpResult>> PatchAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier,
+        TimeProvider time, IConfiguration configuration)
     {
-        JsonElement body;
+        Dictionary<string, JsonElement>? body;
         try
         {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
-            body = document.RootElement.Clone();
+            body = await JsonSerializer.DeserializeAsync(context.Request.Body, ConfigJsonContext.Default.DictionaryStringJsonElement, context.RequestAborted);
         }
         catch (JsonException)
         {
-            return Problem("The body is not valid JSON: send an object of settings, e.g. {\"retryMax\": 5}.");
+            return AdminRequests.Problem("The body is not valid JSON: send an object of settings, e.g. {\"retryMax\": 5}.");
         }
 
-        if (body.ValueKind != JsonValueKind.Object || !body.EnumerateObject().Any())
+        if (body is not { Count: > 0 })
         {
-            return Problem("Send an object with at least one setting, e.g. {\"retryMax\": 5}.");
+            return AdminRequests.Problem("Send an object with at least one setting, e.g. {\"retryMax\": 5}.");
         }
 
         var changes = new List<(RuntimeSetting Setting, string Value)>();
-        foreach (var property in body.EnumerateObject())
+        foreach (var (name, element) in body)
         {
-            if (RuntimeSettings.Find(property.Name) is not { } setting)
+            if (RuntimeSettings.Find(name) is not { } setting)
             {
-                return Problem($"Unknown setting '{property.Name}'. GET /v1/admin/config lists the settings.");
+                return AdminRequests.Problem($"Unknown setting '{name}'. GET /v1/admin/config lists the settings.");
             }
 
-            object? value = property.Value.ValueKind switch
+            object? value = element.ValueKind switch
             {
                 JsonValueKind.True => true,
                 JsonValueKind.False => false,
-                JsonValueKind.String => property.Value.GetString(),
-                JsonValueKind.Number when property.Value.TryGetInt64(out var number) => number,
+                JsonValueKind.String => element.GetString(),
+                JsonValueKind.Number when element.TryGetInt64(out var number) => number,
                 _ => null,
             };
             var (normalized, error) = setting.Normalize(value);
             if (error is not null)
             {
-                return Problem(error);
+                return AdminRequests.Problem(error);
             }
 
             changes.Add((setting, normalized!));
@@ -118,45 +122,32 @@ public static class ConfigApi
 
         await db.SaveChangesAsync(context.RequestAborted);
         await notifier.PublishAsync(Changed);
-        await GetAsync(context, db, configuration);
-        return TypedResults.Empty;
+        return await GetAsync(db, configuration, context.RequestAborted);
     }
 
     /// <summary>The overrides by environment name, for the services to apply.</summary>
-    public static async Task InternalAsync(HttpContext context, AdminDbContext db)
+    public static async Task<Ok<Dictionary<string, string>>> InternalAsync(AdminDbContext db, CancellationToken cancellationToken)
     {
-        var overrides = await db.ConfigOverrides.ToListAsync(context.RequestAborted);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        var overrides = await db.ConfigOverrides.ToListAsync(cancellationToken);
+        var values = new Dictionary<string, string>();
+        foreach (var entry in overrides)
         {
-            json.WriteStartObject();
-            foreach (var entry in overrides)
+            if (RuntimeSettings.Find(entry.Key) is { } setting)
             {
-                if (RuntimeSettings.Find(entry.Key) is { } setting)
-                {
-                    json.WriteString(setting.EnvironmentName, entry.ValueJson);
-                }
+                values[setting.EnvironmentName] = entry.ValueJson;
             }
-
-            json.WriteEndObject();
-        });
-    }
-
-    private static void WriteTyped(Utf8JsonWriter json, RuntimeSetting setting, string value)
-    {
-        switch (setting.Type)
-        {
-            case RuntimeSettingType.Boolean:
-                json.WriteBooleanValue(SeedSettings.ParseBool(value, false));
-                break;
-            case RuntimeSettingType.WholeNumber when long.TryParse(value, out var number):
-                json.WriteNumberValue(number);
-                break;
-            default:
-                json.WriteStringValue(value);
-                break;
         }
+
+        return TypedResults.Ok(values);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
+    private static JsonElement Typed(RuntimeSetting setting, string value) => setting.Type switch
+    {
+        RuntimeSettingType.Boolean => SeedSettings.ParseBool(value, false) ? True : False,
+        RuntimeSettingType.WholeNumber when long.TryParse(value, out var number) => JsonSerializer.SerializeToElement(number, ConfigJsonContext.Default.Int64),
+        _ => JsonSerializer.SerializeToElement(value, ConfigJsonContext.Default.String),
+    };
+
+    private static readonly JsonElement True = JsonDocument.Parse("true").RootElement.Clone();
+    private static readonly JsonElement False = JsonDocument.Parse("false").RootElement.Clone();
 }

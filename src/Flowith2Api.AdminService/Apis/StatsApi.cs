@@ -1,11 +1,78 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flowith2Api.AdminService.Data;
 using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService.Apis;
+
+/// <summary>Latency percentiles (ms) over a histogram; null where nothing was counted.</summary>
+public sealed record PercentilesAnswer(
+    [property: JsonPropertyName("p50")] double? P50,
+    [property: JsonPropertyName("p95")] double? P95,
+    [property: JsonPropertyName("p99")] double? P99,
+    [property: JsonPropertyName("count")] long Count);
+
+public sealed record RequestCountsAnswer(
+    [property: JsonPropertyName("total")] long Total,
+    [property: JsonPropertyName("succeeded")] long Succeeded,
+    [property: JsonPropertyName("failed")] long Failed,
+    [property: JsonPropertyName("by_status_class")] Dictionary<string, long> ByStatusClass);
+
+public sealed record TokenCountsAnswer([property: JsonPropertyName("input")] long Input, [property: JsonPropertyName("output")] long Output);
+
+public sealed record CredentialCountsAnswer(
+    [property: JsonPropertyName("enabled")] int Enabled,
+    [property: JsonPropertyName("disabled")] int Disabled,
+    [property: JsonPropertyName("cooling")] int Cooling);
+
+/// <summary><c>GET /v1/admin/stats</c>: cluster-wide counts since the last reset.</summary>
+public sealed record StatsAnswer(
+    [property: JsonPropertyName("uptime_seconds")] long UptimeSeconds,
+    [property: JsonPropertyName("requests")] RequestCountsAnswer Requests,
+    [property: JsonPropertyName("by_model")] Dictionary<string, long> ByModel,
+    [property: JsonPropertyName("by_credential")] Dictionary<string, long> ByCredential,
+    [property: JsonPropertyName("by_key")] Dictionary<string, long> ByKey,
+    [property: JsonPropertyName("retries")] long Retries,
+    [property: JsonPropertyName("tokens")] TokenCountsAnswer Tokens,
+    [property: JsonPropertyName("latency_ms")] PercentilesAnswer LatencyMs,
+    [property: JsonPropertyName("time_to_first_token_ms")] PercentilesAnswer TimeToFirstTokenMs,
+    [property: JsonPropertyName("active_streams")] long ActiveStreams,
+    [property: JsonPropertyName("credentials")] CredentialCountsAnswer Credentials);
+
+public sealed record StatsResetAnswer([property: JsonPropertyName("reset")] bool Reset);
+
+public sealed record RollupAnswer([property: JsonPropertyName("taken")] DateTimeOffset Taken, [property: JsonPropertyName("counters")] JsonElement Counters);
+
+public sealed record RollupList([property: JsonPropertyName("rollups")] IReadOnlyList<RollupAnswer> Rollups);
+
+/// <summary>One interval of the series: what happened in it, and the streams open at its end.</summary>
+public sealed record SeriesPoint(
+    [property: JsonPropertyName("t")] long T,
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("requests")] long Requests,
+    [property: JsonPropertyName("succeeded")] long Succeeded,
+    [property: JsonPropertyName("failed")] long Failed,
+    [property: JsonPropertyName("tokens_in")] long TokensIn,
+    [property: JsonPropertyName("tokens_out")] long TokensOut,
+    [property: JsonPropertyName("active_streams")] long ActiveStreams,
+    [property: JsonPropertyName("latency_ms")] PercentilesAnswer LatencyMs,
+    [property: JsonPropertyName("time_to_first_token_ms")] PercentilesAnswer TimeToFirstTokenMs,
+    [property: JsonPropertyName("by_model")] Dictionary<string, long> ByModel,
+    [property: JsonPropertyName("by_credential")] Dictionary<string, long> ByCredential);
+
+public sealed record SeriesAnswer(
+    [property: JsonPropertyName("interval_seconds")] double IntervalSeconds,
+    [property: JsonPropertyName("points")] IReadOnlyList<SeriesPoint> Points);
+
+[JsonSerializable(typeof(StatsAnswer))]
+[JsonSerializable(typeof(StatsResetAnswer))]
+[JsonSerializable(typeof(RollupList))]
+[JsonSerializable(typeof(SeriesAnswer))]
+public sealed partial class StatsJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>GET /v1/admin/stats</c>: cluster-wide statistics, summed from what every ChatService replica writes to Redis (or,
@@ -15,7 +82,7 @@ namespace Flowith2Api.AdminService.Apis;
 public static class StatsApi
 {
     private static readonly string[] StatusClasses = ["2xx", "4xx", "5xx"];
-    private static readonly (string Label, double Quantile)[] Quantiles = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)];
+    private static readonly (string Label, double Quantile)[] Quantiles = [("p50", 0.5), ("p95", 0.95), ("p99", 0.99)]; // the answer's p50, p95, p99
 
     public static IEndpointRouteBuilder MapStatsApi(this IEndpointRouteBuilder app)
     {
@@ -23,7 +90,7 @@ public static class StatsApi
         group.MapGet("", GetAsync);
         group.MapPost("/reset", ResetAsync);
         group.MapGet("/history", HistoryAsync);
-        group.MapGet("/series", SeriesAsync);
+        group.MapGet("/series", Series);
         app.MapPost(StatsReport.Path, (StatsReport report, LocalStats local) =>
         {
             local.Add(report); // embedded mode: a ChatService's counts of the last second
@@ -47,88 +114,51 @@ public static class StatsApi
         return (snapshot, cooling);
     }
 
-    public static async Task<IResult> GetAsync(HttpContext context, AdminDbContext db, IServiceProvider services, IConfiguration configuration)
+    public static async Task<Ok<StatsAnswer>> GetAsync(AdminDbContext db, IServiceProvider services, IConfiguration configuration,
+        CancellationToken cancellationToken)
     {
         var (snapshot, cooling) = await ReadAsync(services, configuration, DateTimeOffset.UtcNow);
-        var (counters, latency, ttft, since, activeStreams) = (snapshot.Counters, snapshot.Latency, snapshot.TimeToFirstToken, snapshot.SinceUnixMs,
-            snapshot.ActiveStreams);
+        var counters = snapshot.Counters;
         var states = await db.Credentials.Where(c => c.Deleted == null).GroupBy(c => c.State).Select(g => new { g.Key, Count = g.Count() })
-            .ToListAsync(context.RequestAborted);
-
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            json.WriteNumber("uptime_seconds", since is { } start ? Math.Max(0, (now - start) / 1000) : 0);
-            json.WriteStartObject("requests");
-            json.WriteNumber("total", Get(counters, "requests"));
-            json.WriteNumber("succeeded", Get(counters, "succeeded"));
-            json.WriteNumber("failed", Get(counters, "failed"));
-            json.WriteStartObject("by_status_class");
-            foreach (var statusClass in StatusClasses)
-            {
-                json.WriteNumber(statusClass, Get(counters, "status:" + statusClass));
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
-            WriteGroup(json, "by_model", counters, "model:");
-            WriteGroup(json, "by_credential", counters, "credential:");
-            WriteGroup(json, "by_key", counters, "key:");
-            json.WriteNumber("retries", Get(counters, "retries"));
-            json.WriteStartObject("tokens");
-            json.WriteNumber("input", Get(counters, "tokens_in"));
-            json.WriteNumber("output", Get(counters, "tokens_out"));
-            json.WriteEndObject();
-            WritePercentiles(json, "latency_ms", latency);
-            WritePercentiles(json, "time_to_first_token_ms", ttft);
-            json.WriteNumber("active_streams", activeStreams);
-            json.WriteStartObject("credentials");
-            json.WriteNumber("enabled", states.Where(s => s.Key == CredentialStateValue.Enabled).Sum(s => s.Count));
-            json.WriteNumber("disabled", states.Where(s => s.Key == CredentialStateValue.Disabled).Sum(s => s.Count));
-            json.WriteNumber("cooling", cooling);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        });
-        return TypedResults.Empty;
+            .ToListAsync(cancellationToken);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        return TypedResults.Ok(new StatsAnswer(
+            snapshot.SinceUnixMs is { } start ? Math.Max(0, (now - start) / 1000) : 0,
+            new RequestCountsAnswer(Get(counters, "requests"), Get(counters, "succeeded"), Get(counters, "failed"),
+                StatusClasses.ToDictionary(c => c, c => Get(counters, "status:" + c))),
+            Group(counters, "model:"),
+            Group(counters, "credential:"),
+            Group(counters, "key:"),
+            Get(counters, "retries"),
+            new TokenCountsAnswer(Get(counters, "tokens_in"), Get(counters, "tokens_out")),
+            Percentiles(snapshot.Latency),
+            Percentiles(snapshot.TimeToFirstToken),
+            snapshot.ActiveStreams,
+            new CredentialCountsAnswer(states.Where(s => s.Key == CredentialStateValue.Enabled).Sum(s => s.Count),
+                states.Where(s => s.Key == CredentialStateValue.Disabled).Sum(s => s.Count), cooling)));
     }
 
-    public static async Task<IResult> ResetAsync(IServiceProvider services, IConfiguration configuration)
+    public static async Task<Ok<StatsResetAnswer>> ResetAsync(IServiceProvider services, IConfiguration configuration)
     {
         if (services.GetService<IConnectionMultiplexer>() is not { } redis)
         {
             services.GetRequiredService<LocalStats>().Reset();
-            return TypedResults.Json(new { reset = true });
+            return TypedResults.Ok(new StatsResetAnswer(true));
         }
 
         var prefix = StatsKeys.Prefix(configuration);
         var database = redis.GetDatabase();
         await database.KeyDeleteAsync([StatsKeys.Counters(prefix), StatsKeys.Latency(prefix), StatsKeys.TimeToFirstToken(prefix)]);
         await database.StringSetAsync(StatsKeys.Since(prefix), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-        return TypedResults.Json(new { reset = true });
+        return TypedResults.Ok(new StatsResetAnswer(true));
     }
 
     /// <summary>The periodic snapshots of the counters, newest first.</summary>
-    public static async Task HistoryAsync(HttpContext context, AdminDbContext db, int? limit)
+    public static async Task<Ok<RollupList>> HistoryAsync(AdminDbContext db, int? limit, CancellationToken cancellationToken)
     {
         var take = Math.Clamp(limit ?? 50, 1, 1000);
-        var rollups = await db.StatsRollups.OrderByDescending(r => r.Id).Take(take).ToListAsync(context.RequestAborted);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("rollups");
-            foreach (var rollup in rollups)
-            {
-                json.WriteStartObject();
-                json.WriteString("taken", rollup.Taken);
-                json.WritePropertyName("counters");
-                json.WriteRawValue(rollup.CountersJson);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+        var rollups = await db.StatsRollups.OrderByDescending(r => r.Id).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new RollupList([.. rollups.Select(r => new RollupAnswer(r.Taken, ParseCounters(r.CountersJson)))]));
     }
 
     /// <summary>
@@ -136,51 +166,29 @@ public static class StatsApi
     /// outcomes, tokens, per model and per credential, latency and time-to-first-token percentiles) and the streams open
     /// at its end. A reset in between counts from zero.
     /// </summary>
-    public static async Task<IResult> SeriesAsync(HttpContext context, StatsSeries series)
+    public static Ok<SeriesAnswer> Series(StatsSeries series)
     {
         var samples = series.Samples;
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
+        var points = new List<SeriesPoint>(Math.Max(0, samples.Count - 1));
+        for (var i = 1; i < samples.Count; i++)
         {
-            json.WriteStartObject();
-            json.WriteNumber("interval_seconds", series.Interval.TotalSeconds);
-            json.WriteStartArray("points");
-            for (var i = 1; i < samples.Count; i++)
-            {
-                var (previous, current) = (samples[i - 1], samples[i]);
-                var reset = current.SinceUnixMs != previous.SinceUnixMs;
-                long Delta(string name) => reset ? Get(current.Counters, name) : Math.Max(0, Get(current.Counters, name) - Get(previous.Counters, name));
-                json.WriteStartObject();
-                json.WriteNumber("t", current.Taken.ToUnixTimeMilliseconds());
-                json.WriteNumber("seconds", Math.Round((current.Taken - previous.Taken).TotalSeconds, 3)); // a missed sample makes a longer point
-                json.WriteNumber("requests", Delta("requests"));
-                json.WriteNumber("succeeded", Delta("succeeded"));
-                json.WriteNumber("failed", Delta("failed"));
-                json.WriteNumber("tokens_in", Delta("tokens_in"));
-                json.WriteNumber("tokens_out", Delta("tokens_out"));
-                json.WriteNumber("active_streams", current.ActiveStreams);
-                WritePercentiles(json, "latency_ms", reset ? current.Latency : Subtract(current.Latency, previous.Latency));
-                WritePercentiles(json, "time_to_first_token_ms", reset ? current.TimeToFirstToken : Subtract(current.TimeToFirstToken, previous.TimeToFirstToken));
-                foreach (var (group, prefix) in new[] { ("by_model", "model:"), ("by_credential", "credential:") })
-                {
-                    json.WriteStartObject(group);
-                    foreach (var name in current.Counters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
-                    {
-                        if (Delta(name) is var count and > 0)
-                        {
-                            json.WriteNumber(name[prefix.Length..], count);
-                        }
-                    }
+            var (previous, current) = (samples[i - 1], samples[i]);
+            var reset = current.SinceUnixMs != previous.SinceUnixMs;
+            long Delta(string name) => reset ? Get(current.Counters, name) : Math.Max(0, Get(current.Counters, name) - Get(previous.Counters, name));
+            Dictionary<string, long> Moved(string prefix) => current.Counters.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                .Select(k => (Name: k[prefix.Length..], Count: Delta(k))).Where(c => c.Count > 0).ToDictionary(c => c.Name, c => c.Count);
+            points.Add(new SeriesPoint(
+                current.Taken.ToUnixTimeMilliseconds(),
+                Math.Round((current.Taken - previous.Taken).TotalSeconds, 3), // a missed sample makes a longer point
+                Delta("requests"), Delta("succeeded"), Delta("failed"), Delta("tokens_in"), Delta("tokens_out"),
+                current.ActiveStreams,
+                Percentiles(reset ? current.Latency : Subtract(current.Latency, previous.Latency)),
+                Percentiles(reset ? current.TimeToFirstToken : Subtract(current.TimeToFirstToken, previous.TimeToFirstToken)),
+                Moved("model:"),
+                Moved("credential:")));
+        }
 
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
-        return TypedResults.Empty;
+        return TypedResults.Ok(new SeriesAnswer(series.Interval.TotalSeconds, points));
     }
 
     private static Dictionary<int, long> Subtract(Dictionary<int, long> current, Dictionary<int, long> previous) =>
@@ -188,33 +196,19 @@ public static class StatsApi
 
     private static long Get(Dictionary<string, long> counters, string name) => counters.GetValueOrDefault(name);
 
-    private static void WriteGroup(Utf8JsonWriter json, string name, Dictionary<string, long> counters, string prefix)
+    private static JsonElement ParseCounters(string json)
     {
-        json.WriteStartObject(name);
-        foreach (var (key, value) in counters.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderByDescending(c => c.Value))
-        {
-            json.WriteNumber(key[prefix.Length..], value);
-        }
-
-        json.WriteEndObject();
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
     }
 
-    private static void WritePercentiles(Utf8JsonWriter json, string name, Dictionary<int, long> buckets)
-    {
-        json.WriteStartObject(name);
-        foreach (var (label, quantile) in Quantiles)
-        {
-            if (StatsKeys.Percentile(buckets, quantile) is { } value)
-            {
-                json.WriteNumber(label, value);
-            }
-            else
-            {
-                json.WriteNull(label);
-            }
-        }
+    private static Dictionary<string, long> Group(Dictionary<string, long> counters, string prefix) =>
+        counters.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderByDescending(c => c.Value)
+            .ToDictionary(c => c.Key[prefix.Length..], c => c.Value);
 
-        json.WriteNumber("count", buckets.Values.Sum());
-        json.WriteEndObject();
-    }
+    private static PercentilesAnswer Percentiles(Dictionary<int, long> buckets) => new(
+        StatsKeys.Percentile(buckets, Quantiles[0].Quantile),
+        StatsKeys.Percentile(buckets, Quantiles[1].Quantile),
+        StatsKeys.Percentile(buckets, Quantiles[2].Quantile),
+        buckets.Values.Sum());
 }

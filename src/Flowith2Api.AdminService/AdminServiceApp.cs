@@ -30,7 +30,9 @@ public static class AdminServiceApp
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.KeysJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.ConfigJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.StatsJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.CredentialsJsonContext.Default);
             json.SerializerOptions.TypeInfoResolverChain.Insert(0, InternalKeysJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, InternalCredentialsJsonContext.Default);
         });
 
         configure?.Invoke(builder);

@@ -1,9 +1,9 @@
 using System.Collections.Frozen;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Flowith2Api.AdminService.Data;
 using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Flowith2Api.AdminService.Apis;
@@ -49,55 +49,43 @@ public static class ConsoleApi
     public static Task<int> EndSessionsOfAsync(AdminDbContext db, string keyHash, CancellationToken cancellationToken) =>
         db.ConsoleSessions.Where(s => s.KeyHash == keyHash).ExecuteDeleteAsync(cancellationToken);
 
-    private static async Task<IResult> CreateSessionAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier, TimeProvider time)
+    private static async Task<Results<NoContent, BadRequest>> CreateSessionAsync(HttpContext context, AdminDbContext db, ChangeNotifier notifier,
+        TimeProvider time)
     {
-        JsonDocument document;
-        try
-        {
-            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
-        }
-        catch (JsonException)
-        {
-            return Results.BadRequest();
-        }
-
-        using var _ = document;
-        var body = document.RootElement;
+        var (row, _) = await AdminRequests.ReadAsync(context, InternalKeysJsonContext.Default.ConsoleSessionRow);
         var now = time.GetUtcNow();
-        if (body.ValueKind != JsonValueKind.Object
-            || !body.TryGetProperty("token_hash", out var token) || !IsHash(token)
-            || !body.TryGetProperty("key_hash", out var key) || !IsHash(key)
-            || !body.TryGetProperty("expires", out var expires) || !expires.TryGetInt64(out var expiresUnix)
-            || expiresUnix <= now.ToUnixTimeSeconds() || expiresUnix > (now + TimeSpan.FromDays(2)).ToUnixTimeSeconds())
+        if (row is null || !IsHash(row.TokenHash) || !IsHash(row.KeyHash)
+            || row.Expires <= now.ToUnixTimeSeconds() || row.Expires > (now + TimeSpan.FromDays(2)).ToUnixTimeSeconds())
         {
-            return Results.BadRequest();
+            return TypedResults.BadRequest();
         }
 
         // Only a live, enabled admin key can hold a session.
-        if (!await db.ApiKeys.AnyAsync(k => k.Hash == key.GetString() && k.IsAdmin && k.Enabled && k.Deleted == null, context.RequestAborted)
-            && !IsEnvironmentAdminKey(context, key.GetString()!))
+        if (!await db.ApiKeys.AnyAsync(k => k.Hash == row.KeyHash && k.IsAdmin && k.Enabled && k.Deleted == null, context.RequestAborted)
+            && !IsEnvironmentAdminKey(context, row.KeyHash))
         {
-            return Results.BadRequest();
+            return TypedResults.BadRequest();
         }
 
         await db.ConsoleSessions.Where(s => s.Expires <= now).ExecuteDeleteAsync(context.RequestAborted);
         db.ConsoleSessions.Add(new ConsoleSessionEntity
         {
-            TokenHash = token.GetString()!,
-            KeyHash = key.GetString()!,
+            TokenHash = row.TokenHash,
+            KeyHash = row.KeyHash,
             Created = now,
-            Expires = DateTimeOffset.FromUnixTimeSeconds(expiresUnix),
+            Expires = DateTimeOffset.FromUnixTimeSeconds(row.Expires),
         });
         await db.SaveChangesAsync(context.RequestAborted);
         await notifier.PublishAsync(KeysApi.Changed);
-        return Results.NoContent();
+        return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> DeleteSessionAsync(string tokenHash, AdminDbContext db, ChangeNotifier notifier, CancellationToken cancellationToken)
+    private static async Task<Results<NoContent, NotFound>> DeleteSessionAsync(string tokenHash, AdminDbContext db, ChangeNotifier notifier,
+        CancellationToken cancellationToken)
     {
         var deleted = await db.ConsoleSessions.Where(s => s.TokenHash == tokenHash).ExecuteDeleteAsync(cancellationToken);
         await notifier.PublishAsync(KeysApi.Changed);
-        return deleted > 0 ? Results.NoContent() : Results.NotFound();
+        return deleted > 0 ? TypedResults.NoContent() : TypedResults.NotFound();
     }
 
     /// <summary>The environment's keys are seeded into the table at start; this covers a request racing that seeding.</summary>
@@ -107,8 +95,7 @@ public static class ConsoleApi
         return admin is not null && SecretProtector.Hash(admin) == hash;
     }
 
-    private static bool IsHash(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String && value.GetString() is { Length: 64 } hex && hex.All(char.IsAsciiHexDigitLower);
+    private static bool IsHash(string? value) => value is { Length: 64 } hex && hex.All(char.IsAsciiHexDigitLower);
 
     private static Task Redirect(HttpContext context, string location)
     {

@@ -1,13 +1,75 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flowith2Api.AdminService.Data;
-using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using StackExchange.Redis;
 
 namespace Flowith2Api.AdminService.Apis;
+
+/// <summary>A credential as the admin API lists it: masked, with its live state from the pool.</summary>
+public sealed record CredentialAnswer(
+    [property: JsonPropertyName("id")] long Id,
+    [property: JsonPropertyName("index")] int Index,
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("label")] string? Label,
+    [property: JsonPropertyName("state")] string State,
+    [property: JsonPropertyName("reason")] string? Reason,
+    [property: JsonPropertyName("admin_disabled")] bool AdminDisabled,
+    [property: JsonPropertyName("cooling_until"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CoolingUntil,
+    [property: JsonPropertyName("use_count")] long UseCount,
+    [property: JsonPropertyName("failure_count")] long FailureCount,
+    [property: JsonPropertyName("last_used")] DateTimeOffset? LastUsed,
+    [property: JsonPropertyName("last_error")] string? LastError,
+    [property: JsonPropertyName("created")] DateTimeOffset Created);
+
+public sealed record CredentialList([property: JsonPropertyName("total")] int Total, [property: JsonPropertyName("tokens")] IReadOnlyList<CredentialAnswer> Tokens);
+
+public sealed record CredentialAdded([property: JsonPropertyName("added")] bool Added, [property: JsonPropertyName("token")] string Token);
+
+public sealed record CredentialRemoved([property: JsonPropertyName("deleted")] bool Deleted, [property: JsonPropertyName("token")] string Token);
+
+public sealed record CredentialsAdded([property: JsonPropertyName("added")] int Added, [property: JsonPropertyName("existing")] int Existing);
+
+public sealed record CredentialsRemoved([property: JsonPropertyName("deleted")] int Deleted, [property: JsonPropertyName("missing")] int Missing);
+
+public sealed record CredentialsCleared([property: JsonPropertyName("cleared")] int Cleared);
+
+public sealed record CredentialEnabled(
+    [property: JsonPropertyName("enabled")] bool Enabled, [property: JsonPropertyName("id")] long Id, [property: JsonPropertyName("token")] string Token);
+
+public sealed record CredentialDisabled(
+    [property: JsonPropertyName("disabled")] bool Disabled, [property: JsonPropertyName("id")] long Id, [property: JsonPropertyName("token")] string Token);
+
+public sealed record CredentialDeleted(
+    [property: JsonPropertyName("deleted")] bool Deleted, [property: JsonPropertyName("id")] long Id, [property: JsonPropertyName("token")] string Token);
+
+public sealed record RotationIndex([property: JsonPropertyName("index")] int? Index);
+
+public sealed record CredentialExport([property: JsonPropertyName("tokens")] IReadOnlyList<string> Tokens, [property: JsonPropertyName("count")] int Count);
+
+/// <summary><c>POST</c>/<c>DELETE /v1/admin/tokens</c>: one credential, and its label when adding.</summary>
+public sealed record TokenRequest([property: JsonPropertyName("token")] string? Token, [property: JsonPropertyName("label")] string? Label);
+
+/// <summary>The batch endpoints: <c>{"tokens": ["a","b"]}</c> or <c>{"tokens": "a,b"}</c>.</summary>
+public sealed record TokenListRequest([property: JsonPropertyName("tokens")] JsonElement Tokens);
+
+[JsonSerializable(typeof(CredentialList))]
+[JsonSerializable(typeof(CredentialAdded))]
+[JsonSerializable(typeof(CredentialRemoved))]
+[JsonSerializable(typeof(CredentialsAdded))]
+[JsonSerializable(typeof(CredentialsRemoved))]
+[JsonSerializable(typeof(CredentialsCleared))]
+[JsonSerializable(typeof(CredentialEnabled))]
+[JsonSerializable(typeof(CredentialDisabled))]
+[JsonSerializable(typeof(CredentialDeleted))]
+[JsonSerializable(typeof(RotationIndex))]
+[JsonSerializable(typeof(CredentialExport))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenListRequest))]
+public sealed partial class CredentialsJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>/v1/admin/tokens</c>: the Flowith credentials (SPEC section 5) — list (masked), add, delete, batch add/delete,
@@ -32,27 +94,16 @@ public static class CredentialsApi
         return app;
     }
 
-    public static async Task<IResult> ListAsync(HttpContext context, AdminDbContext db, IServiceProvider services)
+    public static async Task<Ok<CredentialList>> ListAsync(AdminDbContext db, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var credentials = await Live(db).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
+        var credentials = await Live(db).OrderBy(c => c.Id).ToListAsync(cancellationToken);
         var live = await LiveHealthAsync(services);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteNumber("total", credentials.Count);
-            json.WriteStartArray("tokens");
-            for (var i = 0; i < credentials.Count; i++)
-            {
-                WriteCredential(json, credentials[i], i, live.GetValueOrDefault("cred_" + credentials[i].Hash[..16]));
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
-        return TypedResults.Empty;
+        return TypedResults.Ok(new CredentialList(credentials.Count,
+            [.. credentials.Select((c, i) => Answer(c, i, live.GetValueOrDefault("cred_" + c.Hash[..16])))]));
     }
 
-    public static async Task<IResult> AddAsync(HttpContext context, AdminDbContext db, SecretProtector protector, TimeProvider time)
+    public static async Task<Results<Created<CredentialAdded>, Ok<CredentialAdded>, ProblemHttpResult>> AddAsync(HttpContext context, AdminDbContext db,
+        SecretProtector protector, TimeProvider time)
     {
         var (body, token, error) = await ReadTokenAsync(context);
         if (error is not null)
@@ -60,30 +111,30 @@ public static class CredentialsApi
             return error;
         }
 
-        var label = body.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
-        var added = await UpsertAsync(db, protector, time, token, label);
+        var added = await UpsertAsync(db, protector, time, token, body!.Label);
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { added, token = SecretProtector.Mask(token) }, statusCode: added ? StatusCodes.Status201Created : StatusCodes.Status200OK);
+        var answer = new CredentialAdded(added, SecretProtector.Mask(token));
+        return added ? TypedResults.Created((string?)null, answer) : TypedResults.Ok(answer);
     }
 
-    /// <summary>The JSON body and its required, non-empty <c>token</c>; or the 400 to answer.</summary>
-    private static async Task<(JsonElement Body, string Token, IResult? Error)> ReadTokenAsync(HttpContext context)
+    /// <summary>The body and its required, non-empty <c>token</c>; or the 400 to answer.</summary>
+    private static async Task<(TokenRequest? Body, string Token, ProblemHttpResult? Error)> ReadTokenAsync(HttpContext context)
     {
-        var (body, error) = await ReadBodyAsync(context);
-        if (error is not null)
+        var (body, error) = await AdminRequests.ReadAsync(context, CredentialsJsonContext.Default.TokenRequest);
+        if (body is null)
         {
-            return (body, "", error);
+            return (null, "", error);
         }
 
-        var token = body.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()?.Trim() : null;
+        var token = body.Token?.Trim();
         Redaction.Remember(token);
         return string.IsNullOrEmpty(token)
             ? (body, "", BadRequest("'token' is required and must be a non-empty string."))
             : (body, token, null);
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    public static async Task<Results<Ok<CredentialRemoved>, ProblemHttpResult>> DeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
     {
         var (_, token, error) = await ReadTokenAsync(context);
         if (error is not null)
@@ -101,10 +152,10 @@ public static class CredentialsApi
         credential.Deleted = time.GetUtcNow();
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { deleted = true, token = credential.Masked });
+        return TypedResults.Ok(new CredentialRemoved(true, credential.Masked));
     }
 
-    public static async Task<IResult> BatchAddAsync(HttpContext context, AdminDbContext db, SecretProtector protector, TimeProvider time)
+    public static async Task<Results<Ok<CredentialsAdded>, ProblemHttpResult>> BatchAddAsync(HttpContext context, AdminDbContext db, SecretProtector protector, TimeProvider time)
     {
         var (tokens, error) = await ReadTokenListAsync(context);
         if (error is not null)
@@ -129,10 +180,10 @@ public static class CredentialsApi
 
         await Notify(context);
 
-        return TypedResults.Json(new { added, existing });
+        return TypedResults.Ok(new CredentialsAdded(added, existing));
     }
 
-    public static async Task<IResult> BatchDeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    public static async Task<Results<Ok<CredentialsRemoved>, ProblemHttpResult>> BatchDeleteAsync(HttpContext context, AdminDbContext db, TimeProvider time)
     {
         var (tokens, error) = await ReadTokenListAsync(context);
         if (error is not null)
@@ -150,10 +201,10 @@ public static class CredentialsApi
 
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { deleted = found.Count, missing = hashes.Count - found.Count });
+        return TypedResults.Ok(new CredentialsRemoved(found.Count, hashes.Count - found.Count));
     }
 
-    public static async Task<IResult> ClearAsync(HttpContext context, AdminDbContext db, TimeProvider time)
+    public static async Task<Ok<CredentialsCleared>> ClearAsync(HttpContext context, AdminDbContext db, TimeProvider time)
     {
         var live = await Live(db).ToListAsync(context.RequestAborted);
         var now = time.GetUtcNow();
@@ -164,10 +215,10 @@ public static class CredentialsApi
 
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { cleared = live.Count });
+        return TypedResults.Ok(new CredentialsCleared(live.Count));
     }
 
-    public static async Task<IResult> EnableAsync(HttpContext context, long id, AdminDbContext db, IServiceProvider services)
+    public static async Task<Results<Ok<CredentialEnabled>, ProblemHttpResult>> EnableAsync(HttpContext context, long id, AdminDbContext db, IServiceProvider services)
     {
         if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
@@ -185,11 +236,11 @@ public static class CredentialsApi
             await redis.GetDatabase().HashDeleteAsync(RedisPrefix(services) + "pool:health", "cred_" + credential.Hash[..16]);
         }
 
-        return TypedResults.Json(new { enabled = true, id, token = credential.Masked });
+        return TypedResults.Ok(new CredentialEnabled(true, id, credential.Masked));
     }
 
     /// <summary>Takes a credential out of rotation on every replica (within a second) until it is enabled again.</summary>
-    public static async Task<IResult> DisableAsync(HttpContext context, long id, AdminDbContext db)
+    public static async Task<Results<Ok<CredentialDisabled>, ProblemHttpResult>> DisableAsync(HttpContext context, long id, AdminDbContext db)
     {
         if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
@@ -201,11 +252,11 @@ public static class CredentialsApi
         credential.Reason = AdminDisabledReason;
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { disabled = true, id, token = credential.Masked });
+        return TypedResults.Ok(new CredentialDisabled(true, id, credential.Masked));
     }
 
     /// <summary>Deletes one credential by its id (the list shows ids, never whole values).</summary>
-    public static async Task<IResult> DeleteByIdAsync(HttpContext context, long id, AdminDbContext db, TimeProvider time)
+    public static async Task<Results<Ok<CredentialDeleted>, ProblemHttpResult>> DeleteByIdAsync(HttpContext context, long id, AdminDbContext db, TimeProvider time)
     {
         if (await Live(db).SingleOrDefaultAsync(c => c.Id == id, context.RequestAborted) is not { } credential)
         {
@@ -215,23 +266,23 @@ public static class CredentialsApi
         credential.Deleted = time.GetUtcNow();
         await db.SaveChangesAsync(context.RequestAborted);
         await Notify(context);
-        return TypedResults.Json(new { deleted = true, id, token = credential.Masked });
+        return TypedResults.Ok(new CredentialDeleted(true, id, credential.Masked));
     }
 
     public const string AdminDisabledReason = "Disabled by an admin.";
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NoSuchCredential(long id) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: $"No credential with id {id}.");
+    private static ProblemHttpResult NoSuchCredential(long id) => AdminRequests.NotFound($"No credential with id {id}.");
 
     /// <summary><c>PUT {"index": n}</c>: the next request starts the rotation at credential n (shared by every replica).</summary>
-    public static async Task<IResult> ResetIndexAsync(HttpContext context, AdminDbContext db, IServiceProvider services)
+    public static async Task<Results<Ok<RotationIndex>, ProblemHttpResult>> ResetIndexAsync(HttpContext context, AdminDbContext db, IServiceProvider services)
     {
-        var (body, error) = await ReadBodyAsync(context);
-        if (error is not null)
+        var (body, error) = await AdminRequests.ReadAsync(context, CredentialsJsonContext.Default.RotationIndex);
+        if (body is null)
         {
-            return error;
+            return error!;
         }
 
-        if (!body.TryGetProperty("index", out var i) || i.ValueKind != JsonValueKind.Number || !i.TryGetInt32(out var index))
+        if (body.Index is not { } index)
         {
             return BadRequest("'index' is required and must be an integer.");
         }
@@ -249,11 +300,11 @@ public static class CredentialsApi
         }
 
         await redis.GetDatabase().StringSetAsync(RedisPrefix(services) + "pool:cursor", index);
-        return TypedResults.Json(new { index });
+        return TypedResults.Ok(new RotationIndex(index));
     }
 
     /// <summary>Full values, in the original project's formats, as a download.</summary>
-    public static async Task<IResult> ExportAsync(HttpContext context, AdminDbContext db, SecretProtector protector, string? format)
+    public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ExportAsync(HttpContext context, AdminDbContext db, SecretProtector protector, string? format)
     {
         format = (format ?? "json").Trim().ToLowerInvariant();
         if (format is not ("json" or "text" or "env"))
@@ -266,7 +317,7 @@ public static class CredentialsApi
         {
             "text" => (string.Join("\n", values) + (values.Count > 0 ? "\n" : ""), "text/plain", "txt"),
             "env" => ($"{SeedSettings.FlowithAuthTokens}={string.Join(",", values)}\n", "text/plain", "env"),
-            _ => (JsonSerializer.Serialize(new Dictionary<string, object> { ["tokens"] = values, ["count"] = values.Count }), "application/json", "json"),
+            _ => (JsonSerializer.Serialize(new CredentialExport(values, values.Count), CredentialsJsonContext.Default.CredentialExport), "application/json", "json"),
         };
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"flowith-tokens.{extension}\"";
         context.Response.Headers.CacheControl = "no-store";
@@ -309,37 +360,28 @@ public static class CredentialsApi
         return false;
     }
 
-    private static async Task<(JsonElement Body, IResult? Error)> ReadBodyAsync(HttpContext context)
-    {
-        try
-        {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? (document.RootElement.Clone(), null)
-                : (default, BadRequest("The body must be a JSON object."));
-        }
-        catch (JsonException)
-        {
-            return (default, BadRequest("The body is not valid JSON."));
-        }
-    }
-
     /// <summary><c>{"tokens": ["a","b"]}</c> or <c>{"tokens": "a,b"}</c>.</summary>
-    private static async Task<(IReadOnlyList<string> Tokens, IResult? Error)> ReadTokenListAsync(HttpContext context)
+    private static async Task<(IReadOnlyList<string> Tokens, ProblemHttpResult? Error)> ReadTokenListAsync(HttpContext context)
     {
-        var (body, error) = await ReadBodyAsync(context);
-        if (error is not null)
+        var (body, error) = await AdminRequests.ReadAsync(context, CredentialsJsonContext.Default.TokenListRequest);
+        if (body is null)
         {
             return ([], error);
         }
 
-        IReadOnlyList<string> tokens = body.TryGetProperty("tokens", out var t) switch
+        var t = body.Tokens;
+        IReadOnlyList<string> tokens = t.ValueKind switch
         {
-            true when t.ValueKind == JsonValueKind.String => SeedSettings.SplitList(t.GetString()),
-            true when t.ValueKind == JsonValueKind.Array && t.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) =>
+            JsonValueKind.String => SeedSettings.SplitList(t.GetString()),
+            JsonValueKind.Array when t.EnumerateArray().All(e => e.ValueKind == JsonValueKind.String) =>
                 SeedSettings.SplitList(string.Join(",", t.EnumerateArray().Select(e => e.GetString()))),
             _ => [],
         };
+        foreach (var token in tokens)
+        {
+            Redaction.Remember(token);
+        }
+
         return tokens.Count == 0 ? ([], BadRequest("'tokens' is required: a list of tokens or a comma-separated string.")) : (tokens, null);
     }
 
@@ -372,39 +414,16 @@ public static class CredentialsApi
         return result;
     }
 
-    private static void WriteCredential(Utf8JsonWriter json, CredentialEntity credential, int index, (string State, string? Reason, DateTimeOffset? Until) live)
+    private static CredentialAnswer Answer(CredentialEntity credential, int index, (string State, string? Reason, DateTimeOffset? Until) live)
     {
-        json.WriteStartObject();
-        json.WriteNumber("id", credential.Id);
-        json.WriteNumber("index", index);
-        json.WriteString("token", credential.Masked);
-        json.WriteString("label", credential.Label);
         if (credential.AdminDisabled)
         {
             live = default;
         }
 
-        json.WriteString("state", live.State ?? credential.State.ToString().ToLowerInvariant());
-        json.WriteString("reason", live.Reason ?? credential.Reason);
-        json.WriteBoolean("admin_disabled", credential.AdminDisabled);
-        if (live.Until is { } until)
-        {
-            json.WriteString("cooling_until", until);
-        }
-        json.WriteNumber("use_count", credential.UseCount);
-        json.WriteNumber("failure_count", credential.FailureCount);
-        if (credential.LastUsed is { } lastUsed)
-        {
-            json.WriteString("last_used", lastUsed);
-        }
-        else
-        {
-            json.WriteNull("last_used");
-        }
-
-        json.WriteString("last_error", credential.LastError);
-        json.WriteString("created", credential.Created);
-        json.WriteEndObject();
+        return new CredentialAnswer(credential.Id, index, credential.Masked, credential.Label, live.State ?? credential.State.ToString().ToLowerInvariant(),
+            live.Reason ?? credential.Reason, credential.AdminDisabled, live.Until, credential.UseCount, credential.FailureCount, credential.LastUsed,
+            credential.LastError, credential.Created);
     }
 
     private static string RedisPrefix(IServiceProvider services) =>

@@ -1,5 +1,6 @@
 using Flowith2Api.AdminService.Data;
 using Flowith2Api.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace Flowith2Api.AdminService.Apis;
@@ -18,29 +19,17 @@ public static class InternalCredentialsApi
         return app;
     }
 
-    public static async Task ListAsync(HttpContext context, AdminDbContext db, SecretProtector protector)
+    public static async Task<Ok<InternalCredentialList>> ListAsync(AdminDbContext db, SecretProtector protector, CancellationToken cancellationToken)
     {
         // An admin-disabled credential is left out: no replica uses it, and the probe does not bring it back.
-        var credentials = await db.Credentials.Where(c => c.Deleted == null && !c.AdminDisabled).OrderBy(c => c.Id).ToListAsync(context.RequestAborted);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("credentials");
-            foreach (var credential in credentials)
-            {
-                json.WriteStartObject();
-                json.WriteString("value", protector.Unprotect(credential.EncryptedValue));
-                json.WriteString("state", credential.State.ToString().ToLowerInvariant());
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+        var credentials = await db.Credentials.Where(c => c.Deleted == null && !c.AdminDisabled).OrderBy(c => c.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new InternalCredentialList(
+            [.. credentials.Select(c => new InternalCredential(protector.Unprotect(c.EncryptedValue), c.State.ToString().ToLowerInvariant()))]));
     }
 
     /// <summary>The pool's id of a credential is <c>cred_</c> and the first 16 hex digits of its hash.</summary>
-    public static async Task<IResult> DisabledAsync(HttpContext context, string id, AdminDbContext db, TimeProvider time, DisabledReport report)
+    public static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DisabledAsync(HttpContext context, string id, AdminDbContext db, TimeProvider time,
+        CredentialDisabledReport report)
     {
         if (!id.StartsWith("cred_", StringComparison.Ordinal) || id.Length != 21)
         {
@@ -64,7 +53,7 @@ public static class InternalCredentialsApi
     }
 
     /// <summary>Batched success and failure counts, last use and last error per credential.</summary>
-    public static async Task<IResult> OutcomesAsync(HttpContext context, AdminDbContext db, List<OutcomeReport> outcomes)
+    public static async Task<NoContent> OutcomesAsync(HttpContext context, AdminDbContext db, List<CredentialOutcome> outcomes)
     {
         foreach (var outcome in outcomes.Where(o => o.Id.StartsWith("cred_", StringComparison.Ordinal) && o.Id.Length == 21))
         {
@@ -88,14 +77,6 @@ public static class InternalCredentialsApi
         return TypedResults.NoContent();
     }
 
-    public sealed record OutcomeReport(
-        [property: System.Text.Json.Serialization.JsonPropertyName("id")] string Id,
-        [property: System.Text.Json.Serialization.JsonPropertyName("successes")] long Successes,
-        [property: System.Text.Json.Serialization.JsonPropertyName("failures")] long Failures,
-        [property: System.Text.Json.Serialization.JsonPropertyName("last_used")] DateTimeOffset LastUsed,
-        [property: System.Text.Json.Serialization.JsonPropertyName("last_error")] string? LastError);
-
     private static string? Truncate(string? text) => text is null ? null : text.Length <= 1000 ? text : text[..1000];
 
-    public sealed record DisabledReport(string? Reason);
 }

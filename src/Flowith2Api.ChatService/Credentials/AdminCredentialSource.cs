@@ -1,4 +1,4 @@
-using System.Text.Json.Serialization;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.ChatService.Credentials;
 
@@ -45,12 +45,12 @@ public sealed class AdminCredentialSource(AdminClient admin, IConfiguration conf
             return;
         }
 
-        var report = tallies.Select(t => new AdminOutcome(t.Key, t.Value.Successes, t.Value.Failures, t.Value.LastUsed,
+        var report = tallies.Select(t => new CredentialOutcome(t.Key, t.Value.Successes, t.Value.Failures, t.Value.LastUsed,
             t.Value.LastError is null ? null : Redaction.Redact(t.Value.LastError))).ToList();
         try
         {
             using var response = await admin.SendAsync(HttpMethod.Post, "/internal/credentials/outcomes",
-                new StringContent(JsonSerializer.Serialize(report, AdminCredentialsJsonContext.Default.ListAdminOutcome), System.Text.Encoding.UTF8, "application/json"),
+                new StringContent(JsonSerializer.Serialize(report, InternalCredentialsJsonContext.Default.ListCredentialOutcome), System.Text.Encoding.UTF8, "application/json"),
                 cancellationToken);
             response.EnsureSuccessStatusCode();
         }
@@ -79,14 +79,14 @@ public sealed class AdminCredentialSource(AdminClient admin, IConfiguration conf
         using var response = await admin.SendAsync(HttpMethod.Get, "/internal/credentials", content: null, cancellationToken);
         response.EnsureSuccessStatusCode();
         var list = await JsonSerializer.DeserializeAsync(await response.Content.ReadAsStreamAsync(cancellationToken),
-            AdminCredentialsJsonContext.Default.AdminCredentialList, cancellationToken);
+            InternalCredentialsJsonContext.Default.InternalCredentialList, cancellationToken);
         _current = [.. (list?.Credentials ?? []).Where(c => !string.IsNullOrEmpty(c.Value)).Select(c => new Credential(c.Value!))];
     }
 
     public async Task ReportDisabledAsync(Credential credential, string reason)
     {
-        var body = new StringContent(JsonSerializer.Serialize(new AdminDisabledReport(Redaction.Redact(reason, credential.Value)),
-            AdminCredentialsJsonContext.Default.AdminDisabledReport), System.Text.Encoding.UTF8, "application/json");
+        var body = new StringContent(JsonSerializer.Serialize(new CredentialDisabledReport(Redaction.Redact(reason, credential.Value)),
+            InternalCredentialsJsonContext.Default.CredentialDisabledReport), System.Text.Encoding.UTF8, "application/json");
         try
         {
             using var response = await admin.SendAsync(HttpMethod.Post, $"/internal/credentials/{credential.Id}/disabled", body, CancellationToken.None);
@@ -97,29 +97,3 @@ public sealed class AdminCredentialSource(AdminClient admin, IConfiguration conf
         }
     }
 }
-
-public sealed class AdminCredentialList
-{
-    [JsonPropertyName("credentials")] public List<AdminCredential>? Credentials { get; set; }
-}
-
-public sealed class AdminCredential
-{
-    [JsonPropertyName("value")] public string? Value { get; set; }
-    [JsonPropertyName("state")] public string? State { get; set; }
-}
-
-public sealed record AdminDisabledReport([property: JsonPropertyName("reason")] string Reason);
-
-public sealed record AdminOutcome(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("successes")] long Successes,
-    [property: JsonPropertyName("failures")] long Failures,
-    [property: JsonPropertyName("last_used")] DateTimeOffset LastUsed,
-    [property: JsonPropertyName("last_error")] string? LastError);
-
-[JsonSerializable(typeof(AdminCredentialList))]
-[JsonSerializable(typeof(AdminDisabledReport))]
-[JsonSerializable(typeof(List<AdminOutcome>))]
-[JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class AdminCredentialsJsonContext : JsonSerializerContext;

@@ -24,6 +24,9 @@ public static class EdgeAuth
         services.AddAuthentication(ApiKeyScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme, null)
             .AddScheme<AuthenticationSchemeOptions, ConsoleCookieAuthenticationHandler>(ConsoleCookieScheme, null);
+        // Handlers from the container: otherwise each request builds its handler by reflection (ActivatorUtilities).
+        services.AddTransient<ApiKeyAuthenticationHandler>();
+        services.AddTransient<ConsoleCookieAuthenticationHandler>();
         services.AddSingleton<IAuthorizationHandler, ConsoleCsrfHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, EdgeAuthorizationResultHandler>();
         var user = new AuthorizationPolicyBuilder(ApiKeyScheme).RequireAuthenticatedUser().Build();

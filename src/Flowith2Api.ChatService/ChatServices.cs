@@ -14,6 +14,7 @@ public static class ChatServices
 {
     public static WebApplicationBuilder AddChatServices(this WebApplicationBuilder builder)
     {
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, Apis.AdminSessionsJsonContext.Default));
         builder.Services.AddOptions<FlowithOptions>()
             .Configure<IConfiguration>(FlowithOptions.Bind)
             .ValidateDataAnnotations()

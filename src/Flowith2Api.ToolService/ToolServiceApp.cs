@@ -17,6 +17,7 @@ public static class ToolServiceApp
         var builder = ServiceHost.CreateBuilder(args);
         builder.Services.AddProblemDetails();
         builder.Services.AddServiceOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, ToolsJsonContext.Default));
         builder.AddToolServices();
         configure?.Invoke(builder);
 

@@ -1,10 +1,35 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Flowith2Api.ToolService.Tools;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Flowith2Api.ToolService.Apis;
+
+/// <summary>A tool as the registry lists it; <c>enabled</c> and the reasons only on the admin door.</summary>
+public sealed record ToolAnswer(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("input_schema")] JsonElement InputSchema,
+    [property: JsonPropertyName("enabled"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Enabled = null,
+    [property: JsonPropertyName("disabled_reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DisabledReason = null,
+    [property: JsonPropertyName("unavailable_reason"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? UnavailableReason = null);
+
+public sealed record ToolListAnswer([property: JsonPropertyName("tools")] IReadOnlyList<ToolAnswer> Tools);
+
+/// <summary>What one run of a tool gave.</summary>
+public sealed record ToolRunAnswer(
+    [property: JsonPropertyName("tool")] string Tool,
+    [property: JsonPropertyName("is_error")] bool IsError,
+    [property: JsonPropertyName("result")] string Result,
+    [property: JsonPropertyName("duration_ms")] double DurationMs);
+
+[JsonSerializable(typeof(ToolListAnswer))]
+[JsonSerializable(typeof(ToolRunAnswer))]
+public sealed partial class ToolsJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// Two doors onto the registry: the admin door (<c>GET /v1/admin/tools</c>, <c>POST /v1/admin/tools/execute</c>,
@@ -16,65 +41,28 @@ public static partial class ToolsApi
     public static IEndpointRouteBuilder MapToolsApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/v1/admin/tools").RequireAdminKey().WithTags("Admin: tools");
-        admin.MapGet("", ListAllAsync);
+        admin.MapGet("", ListAll);
         admin.MapPost("/execute", ExecuteAsync);
 
         var internalDoor = app.MapGroup("/internal/tools");
-        internalDoor.MapGet("", ListEnabledAsync);
+        internalDoor.MapGet("", ListEnabled);
         internalDoor.MapPost("/execute", ExecuteAsync);
         return app;
     }
 
     /// <summary>Every known tool with whether it is enabled and, if not, how to enable it.</summary>
-    public static Task ListAllAsync(HttpContext context, ToolRegistry registry) =>
-        JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("tools");
-            foreach (var tool in registry.All)
-            {
-                var enabled = registry.IsEnabled(tool);
-                WriteTool(json, tool);
-                json.WriteBoolean("enabled", enabled);
-                if (!enabled)
-                {
-                    json.WriteString("disabled_reason", registry.DisabledReason(tool));
-                }
-                else if (tool is IToolAvailability { UnavailableReason: { } reason })
-                {
-                    json.WriteString("unavailable_reason", reason);
-                }
+    public static Ok<ToolListAnswer> ListAll(ToolRegistry registry) => TypedResults.Ok(new ToolListAnswer([.. registry.All.Select(tool =>
+        registry.IsEnabled(tool)
+            ? Answer(tool) with { Enabled = true, UnavailableReason = (tool as IToolAvailability)?.UnavailableReason }
+            : Answer(tool) with { Enabled = false, DisabledReason = registry.DisabledReason(tool) })]));
 
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
-
-    /// <summary>The enabled and usable tools, for the chat tool loop to offer to the model.</summary>
-    public static Task ListEnabledAsync(HttpContext context, ToolRegistry registry) =>
-        JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("tools");
-            foreach (var tool in registry.Enabled)
-            {
-                if (tool is IToolAvailability { UnavailableReason: not null })
-                {
-                    continue; // not offered to models until it is configured
-                }
-
-                WriteTool(json, tool);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
+    /// <summary>The enabled and usable tools, for the chat tool loop to offer to the model (not offered until configured).</summary>
+    public static Ok<ToolListAnswer> ListEnabled(ToolRegistry registry) => TypedResults.Ok(new ToolListAnswer(
+        [.. registry.Enabled.Where(tool => tool is not IToolAvailability { UnavailableReason: not null }).Select(Answer)]));
 
     /// <summary>Runs one tool: <c>{"tool": name, "arguments": {…}}</c> → <c>{"tool","is_error","result","duration_ms"}</c>.</summary>
-    public static async Task<IResult> ExecuteAsync(HttpContext context, ToolRegistry registry, Workspaces workspaces, ILogger<ToolRegistry> logger)
+    public static async Task<Results<Ok<ToolRunAnswer>, ProblemHttpResult>> ExecuteAsync(HttpContext context, ToolRegistry registry, Workspaces workspaces,
+        ILogger<ToolRegistry> logger)
     {
         JsonElement body;
         try
@@ -111,27 +99,10 @@ public static partial class ToolsApi
         var result = await tool.ExecuteAsync(arguments, workspaces.ContextFor(keyId), context.RequestAborted);
         activity?.SetTag("flowith2api.tool.is_error", result.IsError);
         LogExecuted(logger, tool.Name, result.IsError, clock.Elapsed.TotalMilliseconds);
-        await JsonResponse.WriteAsync(context, StatusCodes.Status200OK, json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("tool", tool.Name);
-            json.WriteBoolean("is_error", result.IsError);
-            json.WriteString("result", result.Text);
-            json.WriteNumber("duration_ms", Math.Round(clock.Elapsed.TotalMilliseconds, 1));
-            json.WriteEndObject();
-        });
-        return TypedResults.Empty;
+        return TypedResults.Ok(new ToolRunAnswer(tool.Name, result.IsError, result.Text, Math.Round(clock.Elapsed.TotalMilliseconds, 1)));
     }
 
-    private static void WriteTool(Utf8JsonWriter json, ITool tool)
-    {
-        json.WriteStartObject();
-        json.WriteString("name", tool.Name);
-        json.WriteString("description", tool.Description);
-        json.WriteString("kind", tool.Kind.ToString().ToLowerInvariant());
-        json.WritePropertyName("input_schema");
-        tool.InputSchema.WriteTo(json);
-    }
+    private static ToolAnswer Answer(ITool tool) => new(tool.Name, tool.Description, tool.Kind.ToString().ToLowerInvariant(), tool.InputSchema);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Tool {Tool} ran (error: {IsError}) in {DurationMs} ms")]
     private static partial void LogExecuted(ILogger logger, string tool, bool isError, double durationMs);

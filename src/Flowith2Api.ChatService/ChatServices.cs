@@ -4,6 +4,7 @@ using Flowith2Api.ChatService.Dialects.Responses;
 using Flowith2Api.ChatService.Models;
 using Flowith2Api.ChatService.ServerTools;
 using Flowith2Api.ChatService.Sessions;
+using Flowith2Api.Contracts;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -107,7 +108,7 @@ public static class ChatServices
         builder.Services.AddSingleton<PendingResponseWrites>();
         if (AddRedisIfConfigured(builder))
         {
-            builder.Services.AddSingleton(new RedisKeys(builder.Configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:"));
+            builder.Services.AddSingleton(new RedisKeys(RedisLayout.Prefix(builder.Configuration)));
             builder.Services.AddSingleton<ICredentialStateStore, RedisCredentialStateStore>();
             builder.Services.AddSingleton<ISessionStore, RedisSessionStore>();
             builder.Services.AddSingleton<IResponseStore, RedisResponseStore>();

@@ -22,9 +22,6 @@ public static class StatsKeys
 
     public static string ActiveStreamsPattern(string prefix) => prefix + "stats:active:*";
 
-    public static string Prefix(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:";
-
     public static int Bucket(double milliseconds) =>
         milliseconds <= First ? 0 : Math.Clamp((int)Math.Ceiling(Math.Log(milliseconds / First) / Growth), 0, BucketCount - 1);
 

@@ -31,7 +31,7 @@ public sealed partial class AdminChanges(IEnumerable<IAdminStateCache> caches, I
         var redis = services.GetService<IConnectionMultiplexer>();
         if (redis is not null)
         {
-            var channel = RedisChannel.Literal((configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:") + "changes");
+            var channel = RedisChannel.Literal(RedisLayout.ChangesChannel(configuration));
             await redis.GetSubscriber().SubscribeAsync(channel, (changed, what) => _ = ReloadAsync((string?)what, CancellationToken.None));
         }
 

@@ -31,6 +31,19 @@ public static class RequestBodyDrain
 
     private static async Task DrainAsync(HttpContext context)
     {
+        if (!await TryReadToEndAsync(context, MaxDrainBytes))
+        {
+            context.Response.Headers.Connection = "close";
+        }
+    }
+
+    /// <summary>
+    /// Reads and drops what is left of the request body: true once it ended; false when it went past
+    /// <paramref name="maxBytes"/>, stalled for <see cref="DrainTimeout"/>, broke or the client left (then the
+    /// connection should close after the answer).
+    /// </summary>
+    public static async Task<bool> TryReadToEndAsync(HttpContext context, long maxBytes)
+    {
         var reader = context.Request.BodyReader;
         try
         {
@@ -42,29 +55,28 @@ public static class RequestBodyDrain
                 reader.AdvanceTo(first.Buffer.End);
                 if (first.IsCompleted)
                 {
-                    return;
+                    return true;
                 }
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             timeout.CancelAfter(DrainTimeout);
-            while (drained <= MaxDrainBytes)
+            while (drained <= maxBytes)
             {
                 var result = await reader.ReadAsync(timeout.Token);
                 drained += result.Buffer.Length;
                 reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)
                 {
-                    return;
+                    return true;
                 }
             }
 
-            context.Response.Headers.Connection = "close";
+            return false;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException or InvalidOperationException)
         {
-            // The body stalled, broke or was over the limit: the answer goes out and the connection closes after it.
-            context.Response.Headers.Connection = "close";
+            return false;
         }
     }
 }

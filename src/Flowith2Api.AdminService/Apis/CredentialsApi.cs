@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Flowith2Api.AdminService.Data;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -130,7 +131,7 @@ public static class CredentialsApi
         var token = body.Token?.Trim();
         Redaction.Remember(token);
         return string.IsNullOrEmpty(token)
-            ? (body, "", BadRequest("'token' is required and must be a non-empty string."))
+            ? (body, "", AdminRequests.Problem("'token' is required and must be a non-empty string."))
             : (body, token, null);
     }
 
@@ -233,7 +234,7 @@ public static class CredentialsApi
         if (services.GetService<IConnectionMultiplexer>() is { } redis)
         {
             // The pool keeps health by a short id of the value's hash: clear it so every replica uses the credential again.
-            await redis.GetDatabase().HashDeleteAsync(RedisPrefix(services) + "pool:health", "cred_" + credential.Hash[..16]);
+            await redis.GetDatabase().HashDeleteAsync(RedisLayout.Prefix(services.GetRequiredService<IConfiguration>()) + "pool:health", "cred_" + credential.Hash[..16]);
         }
 
         return TypedResults.Ok(new CredentialEnabled(true, id, credential.Masked));
@@ -284,13 +285,13 @@ public static class CredentialsApi
 
         if (body.Index is not { } index)
         {
-            return BadRequest("'index' is required and must be an integer.");
+            return AdminRequests.Problem("'index' is required and must be an integer.");
         }
 
         var count = await Live(db).CountAsync(context.RequestAborted);
         if (index < 0 || index >= count)
         {
-            return BadRequest($"'index' {index} is out of range: there are {count} credentials (0 to {Math.Max(0, count - 1)}).");
+            return AdminRequests.Problem($"'index' {index} is out of range: there are {count} credentials (0 to {Math.Max(0, count - 1)}).");
         }
 
         if (services.GetService<IConnectionMultiplexer>() is not { } redis)
@@ -299,7 +300,7 @@ public static class CredentialsApi
                 detail: "The rotation cursor is shared through Redis, and no Redis is configured.");
         }
 
-        await redis.GetDatabase().StringSetAsync(RedisPrefix(services) + "pool:cursor", index);
+        await redis.GetDatabase().StringSetAsync(RedisLayout.Prefix(services.GetRequiredService<IConfiguration>()) + "pool:cursor", index);
         return TypedResults.Ok(new RotationIndex(index));
     }
 
@@ -309,7 +310,7 @@ public static class CredentialsApi
         format = (format ?? "json").Trim().ToLowerInvariant();
         if (format is not ("json" or "text" or "env"))
         {
-            return BadRequest($"Unknown export format '{format}': use json, text or env.");
+            return AdminRequests.Problem($"Unknown export format '{format}': use json, text or env.");
         }
 
         var values = (await Live(db).OrderBy(c => c.Id).ToListAsync(context.RequestAborted)).Select(c => protector.Unprotect(c.EncryptedValue)).ToList();
@@ -382,7 +383,7 @@ public static class CredentialsApi
             Redaction.Remember(token);
         }
 
-        return tokens.Count == 0 ? ([], BadRequest("'tokens' is required: a list of tokens or a comma-separated string.")) : (tokens, null);
+        return tokens.Count == 0 ? ([], AdminRequests.Problem("'tokens' is required: a list of tokens or a comma-separated string.")) : (tokens, null);
     }
 
     /// <summary>The pool's live view (Redis): credentials cooling down or disabled right now, by pool id.</summary>
@@ -395,7 +396,7 @@ public static class CredentialsApi
         }
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (var entry in await redis.GetDatabase().HashGetAllAsync(RedisPrefix(services) + "pool:health"))
+        foreach (var entry in await redis.GetDatabase().HashGetAllAsync(RedisLayout.Prefix(services.GetRequiredService<IConfiguration>()) + "pool:health"))
         {
             var parts = entry.Value.ToString().Split('|', 4);
             if (parts.Length == 4 && long.TryParse(parts[1], out var until))
@@ -425,10 +426,4 @@ public static class CredentialsApi
             live.Reason ?? credential.Reason, credential.AdminDisabled, live.Until, credential.UseCount, credential.FailureCount, credential.LastUsed,
             credential.LastError, credential.Created);
     }
-
-    private static string RedisPrefix(IServiceProvider services) =>
-        services.GetRequiredService<IConfiguration>()["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:";
-
-    private static ProblemHttpResult BadRequest(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
 }

@@ -33,7 +33,7 @@ public static class InternalCredentialsApi
     {
         if (!id.StartsWith("cred_", StringComparison.Ordinal) || id.Length != 21)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: "Unknown credential id format.");
+            return AdminRequests.Problem("Unknown credential id format.");
         }
 
         var prefix = id["cred_".Length..];

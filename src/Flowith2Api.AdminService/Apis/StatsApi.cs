@@ -108,7 +108,7 @@ public static class StatsApi
             return (local.Snapshot(now), local.Cooling(now));
         }
 
-        var prefix = StatsKeys.Prefix(configuration);
+        var prefix = RedisLayout.Prefix(configuration);
         var snapshot = await StatsSnapshot.ReadAsync(redis, prefix, now);
         var cooling = (await redis.GetDatabase().HashGetAllAsync(prefix + "pool:health")).Count(e => e.Value.ToString().StartsWith("1|", StringComparison.Ordinal));
         return (snapshot, cooling);
@@ -146,7 +146,7 @@ public static class StatsApi
             return TypedResults.Ok(new StatsResetAnswer(true));
         }
 
-        var prefix = StatsKeys.Prefix(configuration);
+        var prefix = RedisLayout.Prefix(configuration);
         var database = redis.GetDatabase();
         await database.KeyDeleteAsync([StatsKeys.Counters(prefix), StatsKeys.Latency(prefix), StatsKeys.TimeToFirstToken(prefix)]);
         await database.StringSetAsync(StatsKeys.Since(prefix), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());

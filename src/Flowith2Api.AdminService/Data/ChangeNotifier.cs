@@ -20,15 +20,12 @@ public sealed class ChangeNotifier(IServiceProvider services, IConfiguration con
 
     public IReadOnlyDictionary<string, long> Versions => _versions;
 
-    public static string Channel(IConfiguration configuration) =>
-        (configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } prefix ? prefix : "flowith2api:") + "changes";
-
     public async Task PublishAsync(string what)
     {
         _versions.AddOrUpdate(what, 1, static (_, version) => version + 1);
         if (services.GetService<IConnectionMultiplexer>() is { } redis)
         {
-            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(Channel(configuration)), what);
+            await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisLayout.ChangesChannel(configuration)), what);
         }
     }
 }

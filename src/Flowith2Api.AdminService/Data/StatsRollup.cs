@@ -39,7 +39,7 @@ public sealed partial class StatsRollup(IServiceProvider services, IConfiguratio
 
     public async Task RollUpAsync(IConnectionMultiplexer redis, TimeSpan period, CancellationToken cancellationToken)
     {
-        var prefix = StatsKeys.Prefix(configuration);
+        var prefix = RedisLayout.Prefix(configuration);
         var database = redis.GetDatabase();
         // One replica a period.
         if (!await database.StringSetAsync(prefix + "stats:rollup-lock", Environment.ProcessId, period * 0.9, When.NotExists))

@@ -74,7 +74,7 @@ public sealed partial class StatsSeries(IServiceProvider services, IConfiguratio
         {
             try
             {
-                Add(redis is not null ? await StatsSnapshot.ReadAsync(redis, StatsKeys.Prefix(configuration), time.GetUtcNow()) : local!.Snapshot(time.GetUtcNow()));
+                Add(redis is not null ? await StatsSnapshot.ReadAsync(redis, RedisLayout.Prefix(configuration), time.GetUtcNow()) : local!.Snapshot(time.GetUtcNow()));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

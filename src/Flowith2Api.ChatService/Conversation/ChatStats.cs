@@ -12,7 +12,7 @@ namespace Flowith2Api.ChatService.Conversation;
 /// </summary>
 public sealed partial class ChatStats(IServiceProvider services, IConfiguration configuration, ILogger<ChatStats> logger) : BackgroundService
 {
-    private readonly string _prefix = StatsKeys.Prefix(configuration);
+    private readonly string _prefix = RedisLayout.Prefix(configuration);
     private readonly string _replica = Environment.MachineName + "-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..6];
     private readonly Lock _gate = new();
     private Dictionary<string, long> _counters = [];

@@ -1,4 +1,4 @@
-using System.Text.Json;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.Gateway.Auth;
@@ -16,16 +16,16 @@ public sealed class AdminKeySource(AdminClient admin, ApiKeyStore store, Console
     {
         using var response = await admin.SendAsync(HttpMethod.Get, "/internal/keys", content: null, cancellationToken);
         response.EnsureSuccessStatusCode();
-        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), default, cancellationToken);
-        store.Replace(document.RootElement.GetProperty("keys").EnumerateArray().Select(k => (
-            k.GetProperty("hash").GetString() ?? "",
-            k.GetProperty("name").GetString() ?? "",
-            k.GetProperty("is_admin").GetBoolean(),
-            k.GetProperty("enabled").GetBoolean(),
-            k.TryGetProperty("rate_limit_per_minute", out var limit) ? limit.GetInt32() : (int?)null)));
-        if (document.RootElement.TryGetProperty("console_sessions", out var sessions))
+        var list = await response.Content.ReadFromJsonAsync(InternalKeysJsonContext.Default.InternalKeyList, cancellationToken);
+        if (list?.Keys is null)
         {
-            consoleSessions.Replace(sessions);
+            throw new System.Text.Json.JsonException("/internal/keys answered without its keys."); // a failed reload, retried
+        }
+
+        store.Replace(list.Keys);
+        if (list.ConsoleSessions is not null)
+        {
+            consoleSessions.Replace(list.ConsoleSessions);
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Flowith2Api.Contracts;
 using Flowith2Api.ServiceDefaults;
 
 namespace Flowith2Api.Gateway.Auth;
@@ -70,14 +71,14 @@ public sealed class ApiKeyStore
             : null;
 
     /// <summary>Replaces every key with the AdminService's list (enabled keys only).</summary>
-    public void Replace(IEnumerable<(string HashHex, string Name, bool IsAdmin, bool Enabled, int? RateLimit)> keys)
+    public void Replace(IEnumerable<InternalKey> keys)
     {
         var next = new Dictionary<UInt128, ApiKeyEntry>();
         foreach (var key in keys)
         {
-            if (key.Enabled && key.HashHex.Length == 64)
+            if (key.Enabled && key.Hash is { Length: 64 })
             {
-                Add(next, Convert.FromHexString(key.HashHex), key.Name, key.IsAdmin, key.RateLimit);
+                Add(next, Convert.FromHexString(key.Hash), key.Name ?? "", key.IsAdmin, key.RateLimitPerMinute);
             }
         }
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using Flowith2Api.Contracts;
 
 namespace Flowith2Api.Gateway.Auth;
 
@@ -80,18 +80,15 @@ public sealed class ConsoleSessionStore(ApiKeyStore keys, TimeProvider time)
     }
 
     /// <summary>The AdminService's list (<c>console_sessions</c> of <c>/internal/keys</c>); a malformed row is skipped.</summary>
-    public void Replace(JsonElement sessions)
+    public void Replace(IEnumerable<ConsoleSessionRow?> sessions)
     {
         var now = time.GetUtcNow();
         var next = new Dictionary<UInt128, ConsoleSession>();
-        if (sessions.ValueKind == JsonValueKind.Array)
+        foreach (var session in sessions)
         {
-            foreach (var session in sessions.EnumerateArray())
+            if (Read(session) is { } read && read.Expires > now)
             {
-                if (Read(session) is { } read && read.Expires > now)
-                {
-                    next[Slot(read.TokenHash)] = read;
-                }
+                next[Slot(read.TokenHash)] = read;
             }
         }
 
@@ -121,19 +118,15 @@ public sealed class ConsoleSessionStore(ApiKeyStore keys, TimeProvider time)
         }
     }
 
-    private static ConsoleSession? Read(JsonElement row)
+    private static ConsoleSession? Read(ConsoleSessionRow? row)
     {
-        if (row.ValueKind != JsonValueKind.Object
-            || !row.TryGetProperty("token_hash", out var token) || token.GetString() is not { Length: 64 } tokenHex
-            || !row.TryGetProperty("key_hash", out var key) || key.GetString() is not { Length: 64 } keyHex
-            || !row.TryGetProperty("expires", out var expires) || !expires.TryGetInt64(out var expiresUnix)
-            || expiresUnix is < 0 or > 253_402_300_799
+        if (row is not { TokenHash: { Length: 64 } tokenHex, KeyHash: { Length: 64 } keyHex, Expires: >= 0 and <= 253_402_300_799 }
             || !tokenHex.All(char.IsAsciiHexDigit) || !keyHex.All(char.IsAsciiHexDigit))
         {
             return null;
         }
 
-        return new ConsoleSession(Convert.FromHexString(tokenHex), Convert.FromHexString(keyHex), DateTimeOffset.FromUnixTimeSeconds(expiresUnix));
+        return new ConsoleSession(Convert.FromHexString(tokenHex), Convert.FromHexString(keyHex), DateTimeOffset.FromUnixTimeSeconds(row.Expires));
     }
 
     private static UInt128 Slot(byte[] hash) => BinaryPrimitives.ReadUInt128LittleEndian(hash);

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Flowith2Api.Contracts;
 using StackExchange.Redis;
 
 namespace Flowith2Api.Gateway.Auth;
@@ -15,7 +16,7 @@ public sealed class KeyRateLimiter : IAsyncDisposable
 
     public KeyRateLimiter(IServiceProvider services, IConfiguration configuration, TimeProvider time)
     {
-        var prefix = (configuration["REDIS_KEY_PREFIX"] is { Length: > 0 } p ? p : "flowith2api:") + "rl:";
+        var prefix = RedisLayout.Prefix(configuration) + "rl:";
         var redis = services.GetService<IConnectionMultiplexer>();
         _limiter = PartitionedRateLimiter.Create<ApiKeyEntry, (string Id, int Limit)>(key => key.RateLimitPerMinute is { } limit
             ? RateLimitPartition.Get((key.Id, limit), partition => redis is not null

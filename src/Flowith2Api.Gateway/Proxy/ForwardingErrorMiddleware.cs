@@ -119,36 +119,10 @@ public sealed partial class ForwardingErrorMiddleware(RequestDelegate next, IDes
     /// </summary>
     private static async Task DrainRequestBodyAsync(HttpContext context)
     {
-        if (!HttpProtocol.IsHttp11(context.Request.Protocol) && !HttpProtocol.IsHttp10(context.Request.Protocol))
+        if ((HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            && !await ServiceDefaults.RequestBodyDrain.TryReadToEndAsync(context, MaxDrainBytes))
         {
-            return;
-        }
-
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            var drained = 0;
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(buffer, timeout.Token)) > 0)
-            {
-                drained += read;
-                if (drained > MaxDrainBytes)
-                {
-                    context.Response.Headers.Connection = "close";
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException or InvalidOperationException)
-        {
-            // The client left or stalled: the answer goes out and the connection closes after it.
-            context.Response.Headers.Connection = "close";
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            context.Response.Headers.Connection = "close"; // the client left, stalled or sent too much: the connection closes after the answer
         }
     }
 
